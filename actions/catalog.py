@@ -1,0 +1,23 @@
+"""The action registry: an explicit tuple of action modules, rolled up by key."""
+
+from __future__ import annotations
+
+from actions import generate_invoice
+from actions.spec import ActionSpec
+
+#: Every action, in the order the manifests list them.
+ACTIONS: tuple[ActionSpec, ...] = (generate_invoice.ACTION,)
+
+REGISTRY: dict[str, ActionSpec] = {spec.key: spec for spec in ACTIONS}
+
+
+def get(key: str) -> ActionSpec | None:
+    """The action with this key, or None.
+
+    Args:
+        key: An action key such as "generate_invoice".
+
+    Returns:
+        The spec, or None when no action has that key.
+    """
+    return REGISTRY.get(key)

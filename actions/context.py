@@ -1,0 +1,142 @@
+"""What an action may touch: a Context of protocols, implemented by the connector and by fakes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Protocol
+
+from triggers.canonical import CanonicalEvent, JobSnapshot
+
+
+@dataclass(frozen=True)
+class RateCard:
+    """How a tenant bills labour, trips, parts and tax."""
+
+    currency: str
+    labour_rate_per_hour: Decimal
+    labour_increment_minutes: int
+    minimum_labour_minutes: int
+    trip_charge: Decimal
+    parts_markup_percent: Decimal
+    tax_rate_percent: Decimal
+    payment_terms_days: int
+
+
+@dataclass(frozen=True)
+class InvoiceLineDraft:
+    """One computed invoice line."""
+
+    kind: str
+    description: str
+    quantity: Decimal
+    unit_price: Decimal
+    amount: Decimal
+    taxable: bool = True
+
+
+@dataclass(frozen=True)
+class InvoiceDraft:
+    """An invoice before it is stored."""
+
+    job_id: str
+    customer_id: str | None
+    currency: str
+    lines: tuple[InvoiceLineDraft, ...]
+    subtotal: Decimal
+    tax: Decimal
+    total: Decimal
+    issued_at: datetime
+    due_at: datetime
+    notes: str | None = None
+
+
+@dataclass(frozen=True)
+class StoredInvoice:
+    """An invoice as the store holds it."""
+
+    id: str
+    number: str
+    job_id: str | None
+    customer_id: str | None
+    status: str
+    currency: str
+    lines: tuple[InvoiceLineDraft, ...]
+    subtotal: Decimal
+    tax: Decimal
+    total: Decimal
+    issued_at: datetime
+    due_at: datetime
+    source: str
+    source_id: str | None
+    created_by_run_id: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AccountingReceipt:
+    """What the accounting system answered to a create."""
+
+    remote_id: str
+    doc_number: str
+    system: str
+
+
+class Store(Protocol):
+    """Tenant-scoped reads and writes; every implementation is bound to one tenant."""
+
+    def get_job(self, job_id: str) -> JobSnapshot | None:
+        """The job, or None when this tenant has no such job."""
+
+    def get_rate_card(self) -> RateCard:
+        """The tenant's rate card (defaults when none was set)."""
+
+    def find_invoice_for_job(self, job_id: str) -> StoredInvoice | None:
+        """The invoice already made for this job, if any."""
+
+    def next_invoice_number(self) -> str:
+        """A new invoice number, unique for the tenant."""
+
+    def save_invoice(
+        self, draft: InvoiceDraft, number: str, receipt: AccountingReceipt, run_id: str | None
+    ) -> StoredInvoice:
+        """Stores the invoice and its lines."""
+
+
+class Accounting(Protocol):
+    """The tenant's accounting system (QuickBooks Online, or the sandbox)."""
+
+    def create_invoice(self, request_id: str, number: str, draft: InvoiceDraft) -> AccountingReceipt:
+        """Creates the invoice; the same request_id always answers with the first invoice."""
+
+
+class EventSink(Protocol):
+    """Where actions report what happened; the events feed triggers like any other."""
+
+    def emit(self, event: CanonicalEvent) -> None:
+        """Records the event in the action's transaction."""
+
+
+@dataclass
+class Context:
+    """Everything an action may use. Built per call by the connector (or by tests).
+
+    Attributes:
+        tenant_id: The tenant the call acts for.
+        run_id: The ActionRun being executed.
+        idempotency_key: The run's key; outbound creates derive their own keys from it.
+        store: Tenant-scoped data access.
+        accounting: The tenant's accounting system.
+        events: Sink for canonical events.
+        clock: Returns the current UTC time.
+    """
+
+    tenant_id: str
+    run_id: str
+    idempotency_key: str
+    store: Store
+    accounting: Accounting
+    events: EventSink
+    clock: Callable[[], datetime]

@@ -1,0 +1,1 @@
+"""Tenants and users: sign-up, sign-in, roles."""

@@ -1,0 +1,7 @@
+"""Blueprint "api": trigger polling and action calls, generic over the catalogs."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")

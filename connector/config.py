@@ -1,0 +1,113 @@
+"""Settings: the only reader of the environment."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET_FILE = "secret_key"
+
+
+class Settings(BaseSettings):
+    """Every knob Backbone reads from its environment, typed, with its default.
+
+    Variables are `BACKBONE_<NAME>`, except the conventional `DATABASE_URL` and `REDIS_URL`.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="BACKBONE_", extra="ignore", frozen=True)
+
+    env: Literal["development", "production", "test"] = Field(
+        "development", description="production refuses to start without an explicit secret key."
+    )
+    data_dir: Path = Field(
+        Path("var"), description="Where the embedded defaults keep the SQLite file and dev secret."
+    )
+    database_url: str = Field(
+        "",
+        validation_alias=AliasChoices("DATABASE_URL", "BACKBONE_DATABASE_URL"),
+        description="SQLAlchemy URL; empty means a SQLite file in the data dir.",
+    )
+    redis_url: str = Field(
+        "",
+        validation_alias=AliasChoices("REDIS_URL", "BACKBONE_REDIS_URL"),
+        description="Redis for RQ; empty means the in-process queue.",
+    )
+    secret_key: str = Field(
+        "", description="Signs sessions and CSRF tokens, derives the encryption key for secrets."
+    )
+    old_secret_keys: str = Field(
+        "", description="Comma-separated previous secret keys, still accepted for decryption."
+    )
+    base_url: str = Field(
+        "http://127.0.0.1:8000", description="Public URL of the app (OAuth issuer, links)."
+    )
+    log_level: str = Field("INFO", description="Python logging level.")
+    log_format: Literal["text", "json"] = Field("text", description="json in production.")
+    access_token_ttl: int = Field(3600, ge=60, description="OAuth access token lifetime, seconds.")
+    refresh_token_ttl: int = Field(
+        90 * 24 * 3600, ge=3600, description="OAuth refresh token lifetime, seconds."
+    )
+    refresh_grace_seconds: int = Field(
+        30, ge=0, le=300, description="A rotated refresh token still answers with the new pair."
+    )
+    auth_code_ttl: int = Field(300, ge=30, le=600, description="Authorization code lifetime.")
+    hook_timeout_seconds: float = Field(10.0, gt=0, le=60, description="Per delivery attempt.")
+    hook_max_attempts: int = Field(8, ge=1, le=30, description="Delivery attempts before giving up.")
+    hook_backoff_base_seconds: float = Field(2.0, gt=0, description="First retry delay ceiling.")
+    hook_backoff_cap_seconds: float = Field(3600.0, gt=0, description="Largest retry delay.")
+    hooks_allow_private_targets: bool = Field(
+        True, description="Allow hook targets on loopback/private networks (turn off in prod)."
+    )
+    sweep_seconds: int = Field(60, ge=5, description="How often lost queue work is re-enqueued.")
+    sandbox_tick_seconds: int = Field(
+        30, ge=0, description="How often the sandbox FSM emits demo events (0: never)."
+    )
+    action_timeout_seconds: int = Field(600, ge=1, description="RQ timeout of a heavy action.")
+    action_max_retries: int = Field(3, ge=0, le=10, description="RQ retries of a heavy action.")
+
+    @model_validator(mode="after")
+    def _production_needs_secrets(self) -> Settings:
+        if self.env == "production" and len(self.secret_key) < 32:
+            raise ValueError(
+                "BACKBONE_SECRET_KEY must be set (32+ characters) when BACKBONE_ENV=production"
+            )
+        return self
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """The database URL, the embedded SQLite file when none is configured."""
+        if self.database_url:
+            url = self.database_url
+            # Heroku-style URLs and bare postgresql:// both mean psycopg 3 here.
+            if url.startswith("postgres://"):
+                url = "postgresql://" + url.removeprefix("postgres://")
+            if url.startswith("postgresql://"):
+                url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+            return url
+        return f"sqlite:///{(self.data_dir / 'backbone.db').resolve()}"
+
+    @property
+    def embedded_queue(self) -> bool:
+        """True when no Redis is configured: jobs run on the in-process RQ worker."""
+        return not self.redis_url
+
+    def effective_secret_key(self) -> str:
+        """The secret key; in development one is generated once and kept in the data dir."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / DEV_SECRET_FILE
+        if path.exists():
+            return path.read_text().strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        path.write_text(key)
+        path.chmod(0o600)
+        return key
+
+    def previous_secret_keys(self) -> list[str]:
+        """Older secret keys still accepted when decrypting stored secrets."""
+        return [k.strip() for k in self.old_secret_keys.split(",") if k.strip()]

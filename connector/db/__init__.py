@@ -1,0 +1,1 @@
+"""Database: models, sessions, the tenant-scoped store and the Alembic migrations."""

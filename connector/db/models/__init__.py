@@ -1,0 +1,45 @@
+"""Every model, imported so that `Base.metadata` is complete for Alembic."""
+
+from connector.db.models.audit import AuditEntry
+from connector.db.models.events import Event
+from connector.db.models.hooks import Delivery, DeliveryAttempt, HookSubscription
+from connector.db.models.installs import Install, SandboxAccountingInvoice
+from connector.db.models.oauth import AuthorizationCode, OAuthClient, OAuthToken
+from connector.db.models.projections import (
+    Customer,
+    Invoice,
+    InvoiceLine,
+    Job,
+    JobPart,
+    Payment,
+    RateCard,
+    Technician,
+)
+from connector.db.models.runs import ActionAttempt, ActionRun
+from connector.db.models.tenants import Role, Tenant, User
+
+__all__ = [
+    "ActionAttempt",
+    "ActionRun",
+    "AuditEntry",
+    "AuthorizationCode",
+    "Customer",
+    "Delivery",
+    "DeliveryAttempt",
+    "Event",
+    "HookSubscription",
+    "Install",
+    "Invoice",
+    "InvoiceLine",
+    "Job",
+    "JobPart",
+    "OAuthClient",
+    "OAuthToken",
+    "Payment",
+    "RateCard",
+    "Role",
+    "SandboxAccountingInvoice",
+    "Technician",
+    "Tenant",
+    "User",
+]

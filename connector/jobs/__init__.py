@@ -1,0 +1,1 @@
+"""RQ: queues, job entry points, periodic jobs, the worker and the in-process worker."""

@@ -1,0 +1,1 @@
+"""The trigger catalog and the canonical event vocabulary (no Flask, no database, no HTTP)."""

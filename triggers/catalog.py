@@ -1,0 +1,39 @@
+"""The trigger registry: an explicit tuple of trigger modules, rolled up by key."""
+
+from __future__ import annotations
+
+from triggers import job_completed, job_status_changed
+from triggers.canonical import EventType
+from triggers.spec import TriggerSpec
+
+#: Every trigger, in the order the manifests list them.
+TRIGGERS: tuple[TriggerSpec, ...] = (
+    job_completed.TRIGGER,
+    job_status_changed.TRIGGER,
+)
+
+REGISTRY: dict[str, TriggerSpec] = {spec.key: spec for spec in TRIGGERS}
+
+
+def get(key: str) -> TriggerSpec | None:
+    """The trigger with this key, or None.
+
+    Args:
+        key: A trigger key such as "job_completed".
+
+    Returns:
+        The spec, or None when no trigger has that key.
+    """
+    return REGISTRY.get(key)
+
+
+def triggers_for(event_type: EventType) -> list[TriggerSpec]:
+    """The triggers a canonical event feeds.
+
+    Args:
+        event_type: The canonical event type.
+
+    Returns:
+        Every trigger whose `event_types` contains it.
+    """
+    return [spec for spec in TRIGGERS if event_type in spec.event_types]
