@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from actions import generate_invoice
-from actions.spec import ActionSpec
+
+if TYPE_CHECKING:
+    from actions.spec import ActionSpec
 
 #: Every action, in the order the manifests list them.
 ACTIONS: tuple[ActionSpec, ...] = (generate_invoice.ACTION,)

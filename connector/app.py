@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
 from typing import TYPE_CHECKING
-
 from zoneinfo import ZoneInfo
 
 from flask import Flask, g, request
@@ -17,6 +15,8 @@ from connector.extensions import csrf, login_manager
 from connector.runtime import Runtime, build_runtime, install
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from flask import Response
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -57,7 +57,6 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_view = "accounts.login"
     login_manager.login_message = "Sign in to continue."
     from connector.accounts import users  # noqa: F401 - registers the user loader
-
     from connector.auth import init_app as init_oauth
 
     init_oauth(app)

@@ -111,7 +111,7 @@ def validation_error_body(exc: ValidationError) -> dict[str, Any]:
 def action_error_status(exc: ActionError) -> int:
     for cls in type(exc).__mro__:
         if cls in ACTION_ERROR_STATUS:
-            return ACTION_ERROR_STATUS[cls]  # type: ignore[index]
+            return ACTION_ERROR_STATUS[cls]
     return 422
 
 

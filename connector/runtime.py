@@ -27,14 +27,18 @@ class Runtime:
     queues: Queues
     secrets: SecretBox
     clock: Callable[[], datetime]
+    # The sandbox FSM/accounting plays a remote system: its own storage (see connector.sandbox).
+    sandbox_db: Database
 
     def close(self) -> None:
         self.db.dispose()
+        self.sandbox_db.dispose()
         self.queues.close()
 
 
 def build_runtime(settings: Settings, *, clock: Callable[[], datetime] | None = None) -> Runtime:
     from connector.db.base import utcnow
+    from connector.sandbox.remote import sandbox_database
 
     return Runtime(
         settings=settings,
@@ -42,6 +46,7 @@ def build_runtime(settings: Settings, *, clock: Callable[[], datetime] | None = 
         queues=Queues.for_settings(settings),
         secrets=SecretBox(settings.effective_secret_key(), settings.previous_secret_keys()),
         clock=clock or utcnow,
+        sandbox_db=sandbox_database(settings),
     )
 
 
@@ -51,14 +56,14 @@ _current: Runtime | None = None
 
 def install(runtime: Runtime) -> None:
     """Makes `runtime` the one jobs in this process use."""
-    global _current  # noqa: PLW0603 - one runtime per process, like a logging root
+    global _current
     with _lock:
         _current = runtime
 
 
 def current() -> Runtime:
     """The installed runtime, built from the environment on first use (RQ work horses)."""
-    global _current  # noqa: PLW0603
+    global _current
     with _lock:
         if _current is None:
             _current = build_runtime(Settings())
@@ -66,7 +71,7 @@ def current() -> Runtime:
 
 
 def uninstall(runtime: Runtime) -> None:
-    global _current  # noqa: PLW0603
+    global _current
     with _lock:
         if _current is runtime:
             _current = None

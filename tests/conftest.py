@@ -5,9 +5,8 @@ from __future__ import annotations
 import os
 import re
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import sqlalchemy as sa
@@ -18,7 +17,12 @@ from connector.config import Settings
 from connector.db import migrate
 from connector.db.base import Base
 from connector.runtime import Runtime, build_runtime, uninstall
+from connector.sandbox.remote import SandboxBase
 from tests import services
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
 
 TEST_SECRET_KEY = "test-secret-key-0123456789abcdef0123456789abcdef"
 PASSWORD = "correct horse battery"
@@ -49,14 +53,19 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
     return url
 
 
-def _empty_tables(runtime: Runtime) -> None:
-    tables = list(reversed(Base.metadata.sorted_tables))
-    with runtime.db.engine.begin() as conn:
-        if runtime.db.engine.dialect.name == "postgresql":
+def _empty(engine: sa.Engine, metadata: sa.MetaData) -> None:
+    tables = list(reversed(metadata.sorted_tables))
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
             conn.execute(sa.text("TRUNCATE " + ", ".join(t.name for t in tables) + " RESTART IDENTITY CASCADE"))
         else:
             for table in tables:
                 conn.execute(table.delete())
+
+
+def _empty_tables(runtime: Runtime) -> None:
+    _empty(runtime.db.engine, Base.metadata)
+    _empty(runtime.sandbox_db.engine, SandboxBase.metadata)
 
 
 @pytest.fixture
@@ -135,3 +144,26 @@ def sign_in(client, email: str, password: str = PASSWORD) -> None:  # type: igno
         "/login", data={"email": email, "password": password, "csrf_token": csrf_token(page.text)}
     )
     assert response.status_code == 302, response.text
+
+
+@pytest.fixture
+def worker(runtime: Runtime):  # type: ignore[no-untyped-def]
+    """The in-process RQ worker of the embedded default, driven by the test (no thread)."""
+    from connector.jobs.embedded import EmbeddedWorker
+
+    return EmbeddedWorker(runtime, with_cron=False)
+
+
+@pytest.fixture
+def listener():  # type: ignore[no-untyped-def]
+    from tests.helpers import Listener
+
+    with Listener() as server:
+        yield server
+
+
+@pytest.fixture
+def token(runtime: Runtime, tenant: TenantInfo) -> str:
+    from tests.factories import issue_token
+
+    return issue_token(runtime, tenant)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from triggers import job_completed, job_status_changed
-from triggers.canonical import EventType
-from triggers.spec import TriggerSpec
+
+if TYPE_CHECKING:
+    from triggers.canonical import EventType
+    from triggers.spec import TriggerSpec
 
 #: Every trigger, in the order the manifests list them.
 TRIGGERS: tuple[TriggerSpec, ...] = (

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from pydantic import BaseModel
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
-from triggers.canonical import CanonicalEvent, EventType
+    from pydantic import BaseModel
+
+    from triggers.canonical import CanonicalEvent, EventType
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length
 from connector.passwords import MIN_LENGTH
 
 
-class SignUpForm(FlaskForm):  # type: ignore[misc]
+class SignUpForm(FlaskForm):
     company = StringField("Company name", validators=[DataRequired(), Length(max=200)])
     name = StringField("Your name", validators=[DataRequired(), Length(max=200)])
     email = EmailField("Work email", validators=[DataRequired(), Email(), Length(max=320)])
@@ -26,6 +26,6 @@ class SignUpForm(FlaskForm):  # type: ignore[misc]
     demo_data = BooleanField("Fill my sandbox with demo data", default=True)
 
 
-class SignInForm(FlaskForm):  # type: ignore[misc]
+class SignInForm(FlaskForm):
     email = EmailField("Email", validators=[DataRequired(), Email()])
     password = PasswordField("Password", validators=[DataRequired()])

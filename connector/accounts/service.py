@@ -7,13 +7,14 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from connector.crypto import SecretBox
 from connector.db.models import Install, RateCard, Tenant, User
 from connector.db.models.tenants import Role
 from connector.passwords import hash_password
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
+
+    from connector.crypto import SecretBox
 
 
 class EmailTaken(ValueError):
@@ -53,7 +54,6 @@ def create_sandbox_install(session: Session, box: SecretBox, tenant_id: str) -> 
         provider="sandbox",
         account_id="sbx_" + secrets.token_hex(6),
         webhook_secret_encrypted=box.encrypt(secret),
-        options={},
     )
     session.add(install)
     session.flush()

@@ -22,7 +22,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 @dataclass(frozen=True)
-class SignedInUser(UserMixin):  # type: ignore[misc]
+class SignedInUser(UserMixin):
     id: str
     email: str
     name: str
@@ -47,7 +47,9 @@ def runtime() -> Runtime:
 def load_signed_in_user(user_id: str) -> SignedInUser | None:
     with runtime().db.session() as session:
         row = session.execute(
-            sa.select(User, Tenant.name, Tenant.timezone).outerjoin(Tenant, Tenant.id == User.tenant_id).where(User.id == user_id)
+            sa.select(User, Tenant.name, Tenant.timezone)
+            .outerjoin(Tenant, Tenant.id == User.tenant_id)
+            .where(User.id == user_id)
         ).first()
         if row is None:
             return None

@@ -1,7 +1,95 @@
-"""Blueprint "api": trigger polling and action calls, generic over the catalogs."""
+"""Blueprint "api": trigger polling, action calls and run status, generic over the catalogs."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from typing import TYPE_CHECKING, Any, cast
+
+import sqlalchemy as sa
+from flask import Blueprint, current_app, jsonify, request
+
+from actions.catalog import REGISTRY as ACTIONS
+from connector.api.runner import Call, Caller, call_action
+from connector.auth.guard import current_principal, require_token
+from connector.db.models import ActionRun, Event
+from connector.errors import NotFoundError, Unprocessable
+from triggers.canonical import CanonicalEvent, EventType
+from triggers.catalog import REGISTRY as TRIGGERS
+
+if TYPE_CHECKING:
+    from flask import Response
+
+    from connector.runtime import Runtime
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+MAX_POLL_ITEMS = 100
+
+
+def _runtime() -> Runtime:
+    return cast("Runtime", current_app.extensions["backbone"])
+
+
+def canonical(row: Event) -> CanonicalEvent:
+    return CanonicalEvent(event_id=row.event_id, type=EventType(row.type), occurred_at=row.occurred_at,
+                          source=row.source, source_id=row.source_id, subject_id=row.subject_id, data=row.data)
+
+
+@bp.get("/triggers/<key>")
+@require_token("triggers")
+def poll_trigger(key: str) -> Response:
+    """Polling: a bare JSON array, newest first, at most 100 items, each with a unique id."""
+    spec = TRIGGERS.get(key)
+    if spec is None:
+        raise NotFoundError(f"No trigger called {key!r}.", field="trigger")
+    try:
+        limit = min(MAX_POLL_ITEMS, max(1, int(request.args.get("limit", MAX_POLL_ITEMS))))
+    except ValueError as exc:
+        raise Unprocessable("limit must be a whole number from 1 to 100.", field="limit") from exc
+    principal = current_principal()
+    with _runtime().db.session() as session:
+        rows = session.scalars(
+            sa.select(Event)
+            .where(Event.tenant_id == principal.tenant_id, Event.applied.is_(True),
+                   Event.type.in_([t.value for t in spec.event_types]))
+            .order_by(Event.seq.desc())
+            .limit(limit)
+        ).all()
+        items = [spec.render(canonical(row)).model_dump(mode="json") for row in rows]
+    return jsonify(items)
+
+
+@bp.post("/actions/<key>")
+@require_token("actions")
+def run_action(key: str) -> tuple[Response, int, dict[str, str]]:
+    spec = ACTIONS.get(key)
+    if spec is None:
+        raise NotFoundError(f"No action called {key!r}.", field="action")
+    principal = current_principal()
+    body: Any = request.get_json(silent=True)
+    if body is None and request.get_data():
+        raise Unprocessable("The body must be JSON (Content-Type: application/json).", field="body")
+    call = Call(
+        spec=spec, tenant_id=principal.tenant_id, body=body if body is not None else {},
+        idempotency_key=request.headers.get("Idempotency-Key"),
+        caller=Caller("oauth", principal.client_id, f"{principal.client_name} for {principal.user_id}"),
+        callback_url=request.headers.get("X-Callback-Url"),
+    )
+    answer = call_action(_runtime(), call)
+    return jsonify(answer.body), answer.status, answer.headers
+
+
+@bp.get("/runs/<run_id>")
+@require_token("actions")
+def run_status(run_id: str) -> Response:
+    principal = current_principal()
+    with _runtime().db.session() as session:
+        run = session.scalar(sa.select(ActionRun).where(ActionRun.id == run_id,
+                                                        ActionRun.tenant_id == principal.tenant_id))
+        if run is None:
+            raise NotFoundError(f"No run {run_id!r}.", field="run_id")
+        return jsonify({
+            "run_id": run.id, "action": run.action_key, "status": run.status, "attempts": run.attempts,
+            "result": run.result, "error": run.error,
+            "created_at": run.created_at.isoformat().replace("+00:00", "Z"),
+            "finished_at": run.finished_at.isoformat().replace("+00:00", "Z") if run.finished_at else None,
+        })

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +12,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from connector.jobs.queues import discard_after_commit, run_after_commit
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from connector.config import Settings
 
 

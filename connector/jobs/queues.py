@@ -69,14 +69,14 @@ class Queues:
     def enqueue(
         self,
         queue: str,
-        func: Callable[..., Any],
+        func: str,
         *args: Any,
         job_id: str,
         delay: float | None = None,
         timeout: int | None = None,
         retry: Retry | None = None,
     ) -> Job | None:
-        """Enqueues `func(*args)` unless a live job already has this id."""
+        """Enqueues `func(*args)` (a dotted path) unless a live job already has this id."""
         if self.is_live(job_id):
             return None
         q = self._queues[queue]

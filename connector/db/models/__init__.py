@@ -3,7 +3,7 @@
 from connector.db.models.audit import AuditEntry
 from connector.db.models.events import Event
 from connector.db.models.hooks import Delivery, DeliveryAttempt, HookSubscription
-from connector.db.models.installs import Install, SandboxAccountingInvoice
+from connector.db.models.installs import Install
 from connector.db.models.oauth import AuthorizationCode, OAuthClient, OAuthToken
 from connector.db.models.projections import (
     Customer,
@@ -38,7 +38,6 @@ __all__ = [
     "Payment",
     "RateCard",
     "Role",
-    "SandboxAccountingInvoice",
     "Technician",
     "Tenant",
     "User",

@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from connector.db.base import Base, TenantScoped, utcnow
+from connector.db.base import Base, BigId, TenantScoped, utcnow
 
 
 class Event(TenantScoped, Base):
@@ -19,7 +19,7 @@ class Event(TenantScoped, Base):
     )
 
     # A sequence gives "newest first" a total order even when clocks tie.
-    seq: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True)
+    seq: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     event_id: Mapped[str] = mapped_column(sa.String(64))
     type: Mapped[str] = mapped_column(sa.String(60))
     source: Mapped[str] = mapped_column(sa.String(40))

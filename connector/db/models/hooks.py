@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from connector.db.base import Base, TenantScoped, new_id, utcnow
+from connector.db.base import Base, BigId, TenantScoped, new_id, utcnow
 
 
 class HookSubscription(TenantScoped, Base):
@@ -49,7 +49,7 @@ class Delivery(TenantScoped, Base):
     subscription_id: Mapped[str] = mapped_column(
         sa.String(32), sa.ForeignKey("hook_subscriptions.id", ondelete="CASCADE"), index=True
     )
-    event_seq: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"), sa.ForeignKey("events.seq", ondelete="CASCADE"))
+    event_seq: Mapped[int] = mapped_column(BigId, sa.ForeignKey("events.seq", ondelete="CASCADE"))
     event_id: Mapped[str] = mapped_column(sa.String(64))
     trigger_key: Mapped[str] = mapped_column(sa.String(60))
     payload: Mapped[dict[str, Any]]

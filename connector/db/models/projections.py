@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from connector.db.base import Base, TenantScoped, new_id, utcnow
+from connector.db.base import Base, ExactDecimal, TenantScoped, new_id, utcnow
 
 
 class SourceMixin:
@@ -105,7 +105,7 @@ class JobPart(TenantScoped, Base):
     )
     sku: Mapped[str] = mapped_column(sa.String(60))
     description: Mapped[str] = mapped_column(sa.String(200))
-    quantity: Mapped[Decimal] = mapped_column(sa.Numeric(10, 3))
+    quantity: Mapped[Decimal] = mapped_column(ExactDecimal(10, 3))
     unit_cost: Mapped[Decimal]
 
 
@@ -121,8 +121,8 @@ class RateCard(TenantScoped, Base):
     labour_increment_minutes: Mapped[int] = mapped_column(default=15)
     minimum_labour_minutes: Mapped[int] = mapped_column(default=60)
     trip_charge: Mapped[Decimal] = mapped_column(default=Decimal("49.00"))
-    parts_markup_percent: Mapped[Decimal] = mapped_column(sa.Numeric(6, 2), default=Decimal("35"))
-    tax_rate_percent: Mapped[Decimal] = mapped_column(sa.Numeric(6, 3), default=Decimal("8.25"))
+    parts_markup_percent: Mapped[Decimal] = mapped_column(ExactDecimal(6, 2), default=Decimal("35"))
+    tax_rate_percent: Mapped[Decimal] = mapped_column(ExactDecimal(6, 3), default=Decimal("8.25"))
     payment_terms_days: Mapped[int] = mapped_column(default=30)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -166,8 +166,8 @@ class InvoiceLine(TenantScoped, Base):
     position: Mapped[int]
     kind: Mapped[str] = mapped_column(sa.String(20))
     description: Mapped[str] = mapped_column(sa.String(300))
-    quantity: Mapped[Decimal] = mapped_column(sa.Numeric(10, 3))
-    unit_price: Mapped[Decimal] = mapped_column(sa.Numeric(12, 4))
+    quantity: Mapped[Decimal] = mapped_column(ExactDecimal(10, 3))
+    unit_price: Mapped[Decimal] = mapped_column(ExactDecimal(12, 4))
     amount: Mapped[Decimal]
     taxable: Mapped[bool] = mapped_column(default=True)
 

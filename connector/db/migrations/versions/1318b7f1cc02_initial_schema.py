@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 555da405152a
+Revision ID: 1318b7f1cc02
 Revises: 
-Create Date: 2026-11-25 08:29:16.059083
+Create Date: 2026-11-25 08:36:16.931394
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from alembic import op
 import connector.db.base
 
 
-revision: str = '555da405152a'
+revision: str = '1318b7f1cc02'
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -54,6 +54,7 @@ def upgrade() -> None:
     sa.Column('id', sa.String(length=32), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('timezone', sa.String(length=64), nullable=False),
+    sa.Column('invoice_seq', sa.Integer(), nullable=False),
     sa.Column('created_at', connector.db.base.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_tenants'))
     )
@@ -156,7 +157,6 @@ def upgrade() -> None:
     sa.Column('account_id', sa.String(length=100), nullable=False),
     sa.Column('status', sa.String(length=30), nullable=False),
     sa.Column('webhook_secret_encrypted', sa.Text(), nullable=False),
-    sa.Column('options', sa.JSON(), nullable=False),
     sa.Column('created_at', connector.db.base.UTCDateTime(), nullable=False),
     sa.Column('tenant_id', sa.String(length=32), nullable=False),
     sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_installs_tenant_id_tenants'), ondelete='CASCADE'),
@@ -169,12 +169,12 @@ def upgrade() -> None:
     op.create_table('rate_cards',
     sa.Column('id', sa.String(length=32), nullable=False),
     sa.Column('currency', sa.String(length=3), nullable=False),
-    sa.Column('labour_rate_per_hour', sa.Numeric(precision=12, scale=2), nullable=False),
+    sa.Column('labour_rate_per_hour', connector.db.base.ExactDecimal(precision=12, scale=2), nullable=False),
     sa.Column('labour_increment_minutes', sa.Integer(), nullable=False),
     sa.Column('minimum_labour_minutes', sa.Integer(), nullable=False),
-    sa.Column('trip_charge', sa.Numeric(precision=12, scale=2), nullable=False),
-    sa.Column('parts_markup_percent', sa.Numeric(precision=6, scale=2), nullable=False),
-    sa.Column('tax_rate_percent', sa.Numeric(precision=6, scale=3), nullable=False),
+    sa.Column('trip_charge', connector.db.base.ExactDecimal(precision=12, scale=2), nullable=False),
+    sa.Column('parts_markup_percent', connector.db.base.ExactDecimal(precision=6, scale=2), nullable=False),
+    sa.Column('tax_rate_percent', connector.db.base.ExactDecimal(precision=6, scale=3), nullable=False),
     sa.Column('payment_terms_days', sa.Integer(), nullable=False),
     sa.Column('updated_at', connector.db.base.UTCDateTime(), nullable=False),
     sa.Column('tenant_id', sa.String(length=32), nullable=False),
@@ -184,21 +184,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('rate_cards', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_rate_cards_tenant_id'), ['tenant_id'], unique=False)
-
-    op.create_table('sandbox_accounting_invoices',
-    sa.Column('id', sa.String(length=32), nullable=False),
-    sa.Column('request_id', sa.String(length=200), nullable=False),
-    sa.Column('doc_number', sa.String(length=40), nullable=False),
-    sa.Column('total', sa.Numeric(precision=12, scale=2), nullable=False),
-    sa.Column('document', sa.JSON(), nullable=False),
-    sa.Column('created_at', connector.db.base.UTCDateTime(), nullable=False),
-    sa.Column('tenant_id', sa.String(length=32), nullable=False),
-    sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_sandbox_accounting_invoices_tenant_id_tenants'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_sandbox_accounting_invoices')),
-    sa.UniqueConstraint('tenant_id', 'request_id', name=op.f('uq_sandbox_accounting_invoices_tenant_id_request_id'))
-    )
-    with op.batch_alter_table('sandbox_accounting_invoices', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_sandbox_accounting_invoices_tenant_id'), ['tenant_id'], unique=False)
 
     op.create_table('technicians',
     sa.Column('id', sa.String(length=32), nullable=False),
@@ -396,10 +381,10 @@ def upgrade() -> None:
     sa.Column('number', sa.String(length=40), nullable=False),
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('currency', sa.String(length=3), nullable=False),
-    sa.Column('subtotal', sa.Numeric(precision=12, scale=2), nullable=False),
-    sa.Column('tax', sa.Numeric(precision=12, scale=2), nullable=False),
-    sa.Column('total', sa.Numeric(precision=12, scale=2), nullable=False),
-    sa.Column('amount_paid', sa.Numeric(precision=12, scale=2), nullable=False),
+    sa.Column('subtotal', connector.db.base.ExactDecimal(precision=12, scale=2), nullable=False),
+    sa.Column('tax', connector.db.base.ExactDecimal(precision=12, scale=2), nullable=False),
+    sa.Column('total', connector.db.base.ExactDecimal(precision=12, scale=2), nullable=False),
+    sa.Column('amount_paid', connector.db.base.ExactDecimal(precision=12, scale=2), nullable=False),
     sa.Column('issued_at', connector.db.base.UTCDateTime(), nullable=False),
     sa.Column('due_at', connector.db.base.UTCDateTime(), nullable=False),
     sa.Column('sent_at', connector.db.base.UTCDateTime(), nullable=True),
@@ -425,8 +410,8 @@ def upgrade() -> None:
     sa.Column('job_id', sa.String(length=32), nullable=False),
     sa.Column('sku', sa.String(length=60), nullable=False),
     sa.Column('description', sa.String(length=200), nullable=False),
-    sa.Column('quantity', sa.Numeric(precision=10, scale=3), nullable=False),
-    sa.Column('unit_cost', sa.Numeric(precision=12, scale=2), nullable=False),
+    sa.Column('quantity', connector.db.base.ExactDecimal(precision=10, scale=3), nullable=False),
+    sa.Column('unit_cost', connector.db.base.ExactDecimal(precision=12, scale=2), nullable=False),
     sa.Column('tenant_id', sa.String(length=32), nullable=False),
     sa.ForeignKeyConstraint(['job_id'], ['jobs.id'], name=op.f('fk_job_parts_job_id_jobs'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_job_parts_tenant_id_tenants'), ondelete='CASCADE'),
@@ -442,9 +427,9 @@ def upgrade() -> None:
     sa.Column('position', sa.Integer(), nullable=False),
     sa.Column('kind', sa.String(length=20), nullable=False),
     sa.Column('description', sa.String(length=300), nullable=False),
-    sa.Column('quantity', sa.Numeric(precision=10, scale=3), nullable=False),
-    sa.Column('unit_price', sa.Numeric(precision=12, scale=4), nullable=False),
-    sa.Column('amount', sa.Numeric(precision=12, scale=2), nullable=False),
+    sa.Column('quantity', connector.db.base.ExactDecimal(precision=10, scale=3), nullable=False),
+    sa.Column('unit_price', connector.db.base.ExactDecimal(precision=12, scale=4), nullable=False),
+    sa.Column('amount', connector.db.base.ExactDecimal(precision=12, scale=2), nullable=False),
     sa.Column('taxable', sa.Boolean(), nullable=False),
     sa.Column('tenant_id', sa.String(length=32), nullable=False),
     sa.ForeignKeyConstraint(['invoice_id'], ['invoices.id'], name=op.f('fk_invoice_lines_invoice_id_invoices'), ondelete='CASCADE'),
@@ -458,7 +443,7 @@ def upgrade() -> None:
     op.create_table('payments',
     sa.Column('id', sa.String(length=32), nullable=False),
     sa.Column('invoice_id', sa.String(length=32), nullable=False),
-    sa.Column('amount', sa.Numeric(precision=12, scale=2), nullable=False),
+    sa.Column('amount', connector.db.base.ExactDecimal(precision=12, scale=2), nullable=False),
     sa.Column('method', sa.String(length=30), nullable=False),
     sa.Column('received_at', connector.db.base.UTCDateTime(), nullable=False),
     sa.Column('source', sa.String(length=40), nullable=False),
@@ -539,10 +524,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_technicians_tenant_id'))
 
     op.drop_table('technicians')
-    with op.batch_alter_table('sandbox_accounting_invoices', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_sandbox_accounting_invoices_tenant_id'))
-
-    op.drop_table('sandbox_accounting_invoices')
     with op.batch_alter_table('rate_cards', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_rate_cards_tenant_id'))
 

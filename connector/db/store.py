@@ -1,0 +1,160 @@
+"""SqlStore: the tenant-scoped reads and writes actions use (implements actions.context.Store)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+
+from actions.context import InvoiceLineDraft, RateCard, StoredInvoice
+from connector.db.models import Customer, Invoice, InvoiceLine, Job, JobPart, Technician, Tenant
+from connector.db.models import RateCard as RateCardRow
+from triggers.canonical import CustomerRef, JobSnapshot, JobStatus, PartUsed, TechnicianRef
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from actions.context import AccountingReceipt, InvoiceDraft
+
+
+def customer_address(customer: Customer) -> str | None:
+    parts = [customer.address, customer.city]
+    region = " ".join(p for p in (customer.region, customer.postal_code) if p)
+    line = ", ".join(p for p in [*parts, region] if p)
+    return line or None
+
+
+def job_snapshot(session: Session, job: Job) -> JobSnapshot:
+    """The canonical snapshot of a job row (what job events and actions see)."""
+    customer = session.get(Customer, job.customer_id) if job.customer_id else None
+    technician = session.get(Technician, job.technician_id) if job.technician_id else None
+    parts = session.scalars(
+        sa.select(JobPart).where(JobPart.tenant_id == job.tenant_id, JobPart.job_id == job.id).order_by(JobPart.sku)
+    ).all()
+    return JobSnapshot(
+        job_id=job.id,
+        source=job.source,
+        source_id=job.source_id,
+        status=JobStatus(job.status),
+        job_type=job.job_type,
+        priority=job.priority,
+        description=job.description,
+        customer=CustomerRef(
+            id=customer.id, name=customer.name, email=customer.email, phone=customer.phone,
+            address=customer_address(customer),
+        ) if customer else CustomerRef(),
+        technician=TechnicianRef(id=technician.id, name=technician.name) if technician else TechnicianRef(),
+        created_at=job.created_at,
+        scheduled_start=job.scheduled_start,
+        scheduled_end=job.scheduled_end,
+        dispatched_at=job.dispatched_at,
+        en_route_at=job.en_route_at,
+        arrived_at=job.arrived_at,
+        completed_at=job.completed_at,
+        cancelled_at=job.cancelled_at,
+        completion_notes=job.completion_notes,
+        parts=[
+            PartUsed(sku=p.sku, description=p.description, quantity=p.quantity, unit_cost=p.unit_cost)
+            for p in parts
+        ],
+    )
+
+
+class SqlStore:
+    """Every method reads or writes only rows of `tenant_id`."""
+
+    def __init__(self, session: Session, tenant_id: str) -> None:
+        self.session = session
+        self.tenant_id = tenant_id
+
+    def _job(self, job_id: str) -> Job | None:
+        return self.session.scalar(sa.select(Job).where(Job.tenant_id == self.tenant_id, Job.id == job_id))
+
+    def get_job(self, job_id: str) -> JobSnapshot | None:
+        job = self._job(job_id)
+        return job_snapshot(self.session, job) if job else None
+
+    def get_rate_card(self) -> RateCard:
+        row = self.session.scalar(sa.select(RateCardRow).where(RateCardRow.tenant_id == self.tenant_id))
+        if row is None:
+            row = RateCardRow(tenant_id=self.tenant_id)
+            self.session.add(row)
+            self.session.flush()
+        return RateCard(
+            currency=row.currency,
+            labour_rate_per_hour=Decimal(row.labour_rate_per_hour),
+            labour_increment_minutes=row.labour_increment_minutes,
+            minimum_labour_minutes=row.minimum_labour_minutes,
+            trip_charge=Decimal(row.trip_charge),
+            parts_markup_percent=Decimal(row.parts_markup_percent),
+            tax_rate_percent=Decimal(row.tax_rate_percent),
+            payment_terms_days=row.payment_terms_days,
+        )
+
+    def find_invoice_for_job(self, job_id: str) -> StoredInvoice | None:
+        invoice = self.session.scalar(
+            sa.select(Invoice)
+            .where(Invoice.tenant_id == self.tenant_id, Invoice.job_id == job_id)
+            .order_by(Invoice.created_at)
+            .limit(1)
+        )
+        return self._stored(invoice) if invoice else None
+
+    def next_invoice_number(self) -> str:
+        while True:
+            seq = self.session.scalar(
+                sa.update(Tenant)
+                .where(Tenant.id == self.tenant_id)
+                .values(invoice_seq=Tenant.invoice_seq + 1)
+                .returning(Tenant.invoice_seq)
+            )
+            number = f"INV-{seq:06d}"
+            taken = self.session.scalar(
+                sa.select(Invoice.id).where(Invoice.tenant_id == self.tenant_id, Invoice.number == number)
+            )
+            if taken is None:
+                return number
+
+    def save_invoice(
+        self, draft: InvoiceDraft, number: str, receipt: AccountingReceipt, run_id: str | None
+    ) -> StoredInvoice:
+        invoice = Invoice(
+            tenant_id=self.tenant_id, job_id=draft.job_id, customer_id=draft.customer_id, number=number,
+            status="draft", currency=draft.currency, subtotal=draft.subtotal, tax=draft.tax, total=draft.total,
+            issued_at=draft.issued_at, due_at=draft.due_at, source=receipt.system, source_id=receipt.remote_id,
+            created_by_run_id=run_id, details={"notes": draft.notes} if draft.notes else {},
+        )
+        self.session.add(invoice)
+        self.session.flush()
+        for position, line in enumerate(draft.lines, start=1):
+            self.session.add(
+                InvoiceLine(
+                    tenant_id=self.tenant_id, invoice_id=invoice.id, position=position, kind=line.kind,
+                    description=line.description, quantity=line.quantity, unit_price=line.unit_price,
+                    amount=line.amount, taxable=line.taxable,
+                )
+            )
+        self.session.flush()
+        return self._stored(invoice)
+
+    def _stored(self, invoice: Invoice) -> StoredInvoice:
+        lines = self.session.scalars(
+            sa.select(InvoiceLine)
+            .where(InvoiceLine.tenant_id == self.tenant_id, InvoiceLine.invoice_id == invoice.id)
+            .order_by(InvoiceLine.position)
+        ).all()
+        return StoredInvoice(
+            id=invoice.id, number=invoice.number, job_id=invoice.job_id, customer_id=invoice.customer_id,
+            status=invoice.status, currency=invoice.currency,
+            lines=tuple(
+                InvoiceLineDraft(
+                    kind=ln.kind, description=ln.description, quantity=Decimal(ln.quantity),
+                    unit_price=Decimal(ln.unit_price), amount=Decimal(ln.amount), taxable=ln.taxable,
+                )
+                for ln in lines
+            ),
+            subtotal=Decimal(invoice.subtotal), tax=Decimal(invoice.tax), total=Decimal(invoice.total),
+            issued_at=invoice.issued_at, due_at=invoice.due_at, source=invoice.source,
+            source_id=invoice.source_id, created_by_run_id=invoice.created_by_run_id, details=invoice.details,
+        )

@@ -1,0 +1,62 @@
+"""RQ entry points: module-level, ids only, each loading its state from the database."""
+
+from __future__ import annotations
+
+import logging
+
+from rq import get_current_job
+
+from connector import logging as backbone_logging
+from connector.runtime import current
+
+logger = logging.getLogger(__name__)
+
+
+class RetryLater(Exception):
+    """Raised so RQ applies the job's Retry policy (the run stays queued meanwhile)."""
+
+
+def _bind() -> None:
+    job = get_current_job()
+    backbone_logging.bind(job_id=job.id if job else None)
+
+
+def deliver_hook(delivery_id: str) -> str:
+    from connector.hooks.delivery import deliver
+
+    _bind()
+    return deliver(current(), delivery_id)
+
+
+def run_heavy_action(run_id: str) -> str:
+    from actions.catalog import get
+    from connector.api.runner import execute, load_run
+    from connector.db.models.runs import RunStatus
+
+    _bind()
+    rt = current()
+    run = load_run(rt, run_id)
+    spec = get(run.action_key)
+    if spec is None:
+        logger.error("action.run.unknown_action run=%s action=%s", run_id, run.action_key)
+        return "unknown_action"
+    job = get_current_job()
+    final = job is None or not job.retries_left
+    result = execute(rt, spec, run_id, reason="call" if run.attempts == 0 else "retry", final=final)
+    if result.status == RunStatus.QUEUED:
+        raise RetryLater(f"run {run_id} failed with a retryable error; RQ retries it")
+    return str(result.status)
+
+
+def sweep() -> dict[str, int]:
+    from connector.jobs.sweeper import sweep as do_sweep
+
+    _bind()
+    return do_sweep(current())
+
+
+def sandbox_tick() -> int:
+    from connector.sandbox.emitter import tick
+
+    _bind()
+    return tick(current())

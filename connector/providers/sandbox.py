@@ -1,0 +1,161 @@
+"""The built-in sandbox FSM: a signed webhook format modelled on the real FSMs.
+
+Wire format (documented in the README):
+    POST /webhooks/sandbox
+    X-Sandbox-Account: <account id>
+    X-Sandbox-Signature: sha256=<hex HMAC-SHA256(account webhook secret, raw body)>
+    {"id": "evt_...", "account_id": "...", "topic": "job.completed", "occurred_at": "...Z",
+     "data": {"job": {...}} | {"invoice": {...}}}
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from connector.errors import validation_fields
+from connector.providers.base import (
+    InvoiceUpdate,
+    JobUpsert,
+    NormalizedEvent,
+    PartUpsert,
+    PartyUpsert,
+    WebhookRejected,
+)
+from triggers.canonical import EventType, UtcDateTime
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from connector.providers.base import Headers
+
+ACCOUNT_HEADER = "X-Sandbox-Account"
+SIGNATURE_HEADER = "X-Sandbox-Signature"
+
+JOB_TOPICS = {t.value: t for t in EventType if t.value.startswith("job.")}
+INVOICE_TOPICS = {"invoice.sent": EventType.INVOICE_SENT, "invoice.paid": EventType.INVOICE_PAID}
+
+Id = Annotated[str, Field(min_length=1, max_length=100)]
+
+
+def sign(secret: str, body: bytes) -> str:
+    """The X-Sandbox-Signature value for a body."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+class _Party(BaseModel):
+    id: Id
+    name: str | None = Field(None, max_length=200)
+    email: str | None = Field(None, max_length=320)
+    phone: str | None = Field(None, max_length=40)
+    address: str | None = Field(None, max_length=300)
+    lat: float | None = Field(None, ge=-90, le=90)
+    lng: float | None = Field(None, ge=-180, le=180)
+
+
+class _Part(BaseModel):
+    sku: Id
+    description: str = Field(max_length=200)
+    quantity: Decimal = Field(gt=0, le=10000)
+    unit_cost: Decimal = Field(ge=0, le=1_000_000)
+
+
+class _Job(BaseModel):
+    id: Id
+    job_type: str | None = Field(None, max_length=60)
+    priority: Literal["P1", "P2", "P3"] | None = None
+    description: str | None = Field(None, max_length=5000)
+    scheduled_start: UtcDateTime | None = None
+    scheduled_end: UtcDateTime | None = None
+    completion_notes: str | None = Field(None, max_length=5000)
+    customer: _Party | None = None
+    technician: _Party | None = None
+    parts: list[_Part] | None = Field(None, max_length=200)
+
+
+class _Invoice(BaseModel):
+    id: Id
+    amount_paid: Decimal | None = Field(None, ge=0)
+
+
+class _Data(BaseModel):
+    job: _Job | None = None
+    invoice: _Invoice | None = None
+
+
+class SandboxDelivery(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    id: Id
+    account_id: Id
+    topic: str = Field(max_length=60)
+    occurred_at: UtcDateTime
+    data: _Data
+
+
+def _party(p: _Party | None) -> PartyUpsert | None:
+    if p is None:
+        return None
+    return PartyUpsert(p.id, p.name, p.email, p.phone, p.address, p.lat, p.lng)
+
+
+def _job(job: _Job) -> JobUpsert:
+    return JobUpsert(
+        source_id=job.id,
+        job_type=job.job_type,
+        priority=job.priority,
+        description=job.description,
+        scheduled_start=job.scheduled_start,
+        scheduled_end=job.scheduled_end,
+        completion_notes=job.completion_notes,
+        customer=_party(job.customer),
+        technician=_party(job.technician),
+        parts=None if job.parts is None else tuple(
+            PartUpsert(p.sku, p.description, p.quantity, p.unit_cost) for p in job.parts
+        ),
+    )
+
+
+class SandboxAdapter:
+    name = "sandbox"
+
+    def account_id(self, headers: Headers) -> str | None:
+        value = (headers.get(ACCOUNT_HEADER) or "").strip()
+        return value or None
+
+    def verify(self, secret: str, headers: Headers, body: bytes) -> bool:
+        given = headers.get(SIGNATURE_HEADER) or ""
+        return bool(given) and hmac.compare_digest(given.strip(), sign(secret, body))
+
+    def normalize(self, account_id: str, body: bytes) -> list[NormalizedEvent]:
+        try:
+            delivery = SandboxDelivery.model_validate_json(body)
+        except ValidationError as exc:
+            raise WebhookRejected(422, "invalid_payload", "The webhook body is not a sandbox event.",
+                                  validation_fields(exc)) from exc
+        if delivery.account_id != account_id:
+            raise WebhookRejected(422, "invalid_payload", "account_id does not match X-Sandbox-Account.",
+                                  [{"field": "account_id", "message": "Must equal the X-Sandbox-Account header."}])
+        return [e for e in [self._event(delivery)] if e is not None]
+
+    def _event(self, d: SandboxDelivery) -> NormalizedEvent | None:
+        occurred: datetime = d.occurred_at
+        if d.topic in JOB_TOPICS:
+            if d.data.job is None:
+                raise WebhookRejected(422, "invalid_payload", f"A {d.topic} event needs data.job.",
+                                      [{"field": "data.job", "message": "This field is required."}])
+            return NormalizedEvent(event_id=f"sandbox:{d.account_id}:{d.id}", type=JOB_TOPICS[d.topic],
+                                   occurred_at=occurred, source=self.name, job=_job(d.data.job), raw_topic=d.topic)
+        if d.topic in INVOICE_TOPICS:
+            if d.data.invoice is None:
+                raise WebhookRejected(422, "invalid_payload", f"A {d.topic} event needs data.invoice.",
+                                      [{"field": "data.invoice", "message": "This field is required."}])
+            inv = d.data.invoice
+            return NormalizedEvent(event_id=f"sandbox:{d.account_id}:{d.id}", type=INVOICE_TOPICS[d.topic],
+                                   occurred_at=occurred, source=self.name,
+                                   invoice=InvoiceUpdate(inv.id, inv.amount_paid), raw_topic=d.topic)
+        return None  # a topic Backbone does not use: acknowledged, not stored
