@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -82,8 +82,9 @@ def billable_minutes(minutes: Decimal, card: RateCard) -> int:
         Whole minutes to bill.
     """
     step = max(1, card.labour_increment_minutes)
-    steps = -(-minutes // step)  # ceiling division on Decimal
-    return max(card.minimum_labour_minutes, int(steps) * step)
+    # Decimal's // truncates toward zero, so round the quotient up explicitly.
+    steps = int((Decimal(minutes) / step).to_integral_value(rounding=ROUND_CEILING))
+    return max(card.minimum_labour_minutes, steps * step)
 
 
 def price_job(

@@ -68,6 +68,13 @@ class Settings(BaseSettings):
     )
     action_timeout_seconds: int = Field(600, ge=1, description="RQ timeout of a heavy action.")
     action_max_retries: int = Field(3, ge=0, le=10, description="RQ retries of a heavy action.")
+    action_retry_delays: str = Field(
+        "10,60,300", description="Seconds before each RQ retry of a heavy action (comma-separated)."
+    )
+
+    def retry_delays(self) -> list[int]:
+        """The heavy-action retry delays, one per retry (the last one repeats)."""
+        return [max(0, int(d)) for d in self.action_retry_delays.split(",") if d.strip()] or [10]
 
     @model_validator(mode="after")
     def _production_needs_secrets(self) -> Settings:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from flask import g, jsonify, render_template, request
+from flask import g, has_app_context, jsonify, render_template, request
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
@@ -78,7 +78,7 @@ class Unprocessable(ApiError):
 
 
 def request_id() -> str:
-    return getattr(g, "request_id", "-")
+    return getattr(g, "request_id", "-") if has_app_context() else "-"
 
 
 def error_body(code: str, message: str, fields: list[dict[str, str]] | None = None, **extra: Any) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from connector.app import create_app
 from connector.config import Settings
 from connector.db import migrate
 from connector.db.base import Base
-from connector.runtime import Runtime, build_runtime, uninstall
+from connector.runtime import Runtime, build_runtime, install, uninstall
 from connector.sandbox.remote import SandboxBase
 from tests import services
 
@@ -84,6 +84,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 def runtime(settings: Settings) -> Iterator[Runtime]:
     rt = build_runtime(settings)
     _empty_tables(rt)
+    install(rt)  # jobs run in this process (the in-process worker) use this runtime
     yield rt
     uninstall(rt)
     rt.close()

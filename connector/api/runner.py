@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from pydantic import ValidationError
+from rq.timeouts import BaseTimeoutException
 from sqlalchemy.exc import IntegrityError
 
 from actions.errors import ActionError
@@ -251,18 +252,28 @@ def execute(rt: Runtime, spec: ActionSpec, run_id: str, *, reason: str, actor: s
                     result=output.model_dump(mode="json"), error=None, http_status=200, started=started)
     except ActionError as exc:
         failure = (error_dict(exc), action_error_status(exc))
+    except BaseTimeoutException:
+        # RQ's job timeout interrupted the action: record it, then let RQ see it too.
+        timeout = {"code": "timeout", "message": f"The action did not finish within {rt.settings.action_timeout_seconds}"
+                   " seconds.", "fields": [], "retryable": True}
+        _fail(rt, run.id, number, timeout, 504, started, final=final)
+        raise
     except Exception:
         logger.exception("action.run.crashed action=%s run=%s", spec.key, run_id)
         failure = ({"code": "internal_error", "message": "The action failed unexpectedly; support has the details.",
                     "fields": [], "retryable": True}, 500)
     if failure is not None:
-        error, http_status = failure
-        status = RunStatus.FAILED if final or not error.get("retryable") else RunStatus.QUEUED
-        with rt.db.session() as session:
-            _finish(session, rt, run.id, number, status=status, result=None, error=error,
-                    http_status=http_status, started=started)
-        logger.warning("action.run.failed action=%s run=%s code=%s", spec.key, run_id, error["code"])
+        _fail(rt, run.id, number, failure[0], failure[1], started, final=final)
     return load_run(rt, run_id)
+
+
+def _fail(rt: Runtime, run_id: str, number: int, error: dict[str, Any], http_status: int, started: float,
+          *, final: bool) -> None:
+    status = RunStatus.FAILED if final or not error.get("retryable") else RunStatus.QUEUED
+    with rt.db.session() as session:
+        _finish(session, rt, run_id, number, status=status, result=None, error=error, http_status=http_status,
+                started=started)
+    logger.warning("action.run.failed run=%s code=%s final=%s", run_id, error["code"], status == RunStatus.FAILED)
 
 
 def load_run(rt: Runtime, run_id: str) -> ActionRun:
@@ -285,7 +296,7 @@ def enqueue_heavy(rt: Runtime, run_id: str, attempt: int, session: Session | Non
         retries = rt.settings.action_max_retries
         rt.queues.enqueue(queue, RUN_HEAVY_ACTION, run_id, job_id=f"run-{run_id}-{attempt}",
                           timeout=rt.settings.action_timeout_seconds,
-                          retry=Retry(max=retries, interval=[10, 60, 300][:retries] or [10]) if retries else None)
+                          retry=Retry(max=retries, interval=rt.settings.retry_delays()) if retries else None)
 
     if session is None:
         _enqueue()

@@ -1,9 +1,16 @@
-"""Periodic jobs, declared as data and registered on rq's CronScheduler."""
+"""Periodic jobs, declared as data and run by rq's CronScheduler (with our JSON serializer)."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from rq import Queue
+from rq import cron_job_registry as rq_cron_registry
+from rq.cron import CronJob, CronScheduler
+from rq.defaults import DEFAULT_CRON_JOB_HISTORY_LIMIT, DEFAULT_CRON_JOB_HISTORY_TTL
+from rq.serializers import JSONSerializer
 
 from connector.jobs import tasks
 from connector.jobs.queues import DEFAULT
@@ -11,9 +18,12 @@ from connector.jobs.queues import DEFAULT
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from rq.cron import CronScheduler
+    from redis import Redis
+    from rq.job import Job
 
     from connector.config import Settings
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -29,6 +39,34 @@ def periodic_jobs(settings: Settings) -> list[Periodic]:
     if settings.sandbox_tick_seconds > 0:
         jobs.append(Periodic("sandbox_tick", tasks.sandbox_tick, DEFAULT, settings.sandbox_tick_seconds))
     return jobs
+
+
+class JsonCronJob(CronJob):  # type: ignore[misc]
+    """rq 2.12's CronJob enqueues with the default (pickle) serializer; our queues speak JSON.
+
+    Same steps as CronJob.enqueue (enqueue, then record the run in rq's cron history), with
+    the queue's serializer set.
+    """
+
+    def enqueue(self, connection: Redis) -> Job:
+        queue = Queue(self.queue_name, connection=connection, serializer=JSONSerializer)
+        with connection.pipeline() as pipeline:
+            job = queue.enqueue(self.func, *self.args, **self.kwargs, **self.job_options, pipeline=pipeline)
+            stamp = job.enqueued_at.timestamp() if job.enqueued_at else 0.0
+            pipeline.zadd(self.job_history_key, {job.id: stamp})
+            pipeline.zremrangebyrank(self.job_history_key, 0, -(DEFAULT_CRON_JOB_HISTORY_LIMIT + 1))
+            pipeline.expire(self.job_history_key, DEFAULT_CRON_JOB_HISTORY_TTL)
+            rq_cron_registry.add(self.name, pipeline, enqueue_timestamp=stamp)
+            pipeline.execute()
+        logger.info("cron.enqueued %s on %s", self.name, self.queue_name)
+        return job
+
+
+class JsonCronScheduler(CronScheduler):  # type: ignore[misc]
+    def register(self, func: Callable[..., object], queue_name: str, **options: Any) -> CronJob:
+        job = JsonCronJob(queue_name=queue_name, func=func, **options)
+        self._cron_jobs.append(job)
+        return job
 
 
 def register(cron: CronScheduler, settings: Settings) -> list[Periodic]:

@@ -13,12 +13,12 @@ import time
 from typing import TYPE_CHECKING
 
 from rq import SimpleWorker
-from rq.cron import CronScheduler
 from rq.scheduler import RQScheduler
 from rq.serializers import JSONSerializer
 from rq.timeouts import TimerDeathPenalty
 
 from connector.jobs import cron as cron_jobs
+from connector.jobs.cron import JsonCronScheduler
 from connector.jobs.queues import QUEUE_NAMES
 
 if TYPE_CHECKING:
@@ -44,9 +44,9 @@ class EmbeddedWorker:
         self.worker = ThreadWorker(rt.queues.all(), connection=conn, serializer=JSONSerializer)
         self.scheduler = RQScheduler(list(QUEUE_NAMES), connection=conn, serializer=JSONSerializer)
         self.scheduler.prepare_registries(list(QUEUE_NAMES))
-        self.cron: CronScheduler | None = None
+        self.cron: JsonCronScheduler | None = None
         if with_cron:
-            self.cron = CronScheduler(connection=conn, name="embedded-cron")
+            self.cron = JsonCronScheduler(connection=conn, name="embedded-cron")
             cron_jobs.register(self.cron, rt.settings)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None

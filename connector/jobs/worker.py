@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING
 
 from redis import Redis
 from rq import Worker
-from rq.cron import CronScheduler
 from rq.serializers import JSONSerializer
 
 from connector.config import Settings
 from connector.jobs import cron as cron_jobs
+from connector.jobs.cron import JsonCronScheduler
 from connector.logging import configure_logging
 from connector.runtime import build_runtime, install
 
@@ -29,7 +29,7 @@ class NoRedis(RuntimeError):
 def run_cron(settings: Settings) -> None:
     """rq's CronScheduler in the foreground (one per deployment)."""
     configure_logging(settings)
-    cron = CronScheduler(connection=Redis.from_url(settings.redis_url))
+    cron = JsonCronScheduler(connection=Redis.from_url(settings.redis_url))
     jobs = cron_jobs.register(cron, settings)
     logger.info("cron.started jobs=%s", ",".join(f"{j.name}/{j.interval}s" for j in jobs))
     cron.start()
