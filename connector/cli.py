@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import click
 import sqlalchemy as sa
 
+from connector.cli_oauth import oauth
 from connector.config import Settings
 
 if TYPE_CHECKING:
@@ -239,15 +240,7 @@ def replay(run_id: str, actor: str) -> None:
     click.echo(f"Run {run_id}: {result.status}")
 
 
-def _attach_optional_groups() -> None:
-    try:
-        from connector.cli_oauth import oauth
-    except ImportError:  # pragma: no cover - the OAuth CLI is part of the package
-        return
-    main.add_command(oauth)
-
-
-_attach_optional_groups()
+main.add_command(oauth)
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

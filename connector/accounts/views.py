@@ -76,7 +76,9 @@ def signup() -> str | Response:
                 if form.demo_data.data:
                     from connector.sandbox.seed import seed_tenant
 
-                    seed_tenant(session, tenant.id, seed=hash(tenant.id) & 0xFFFF, now=rt.clock())
+                    # A small sandbox: sign-up stays quick; the full demo company comes with `backbone run`.
+                    seed_tenant(session, tenant.id, seed=hash(tenant.id) & 0xFFFF, now=rt.clock(),
+                                technicians=8, customers=60, days=30)
                 owner_id = owner.id
         except service.EmailTaken:
             form.email.errors.append("An account with this email exists: sign in instead.")

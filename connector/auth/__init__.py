@@ -1,4 +1,4 @@
-"""OAuth 2.0 provider for Zapier and Make (placeholder: being built)."""
+"""OAuth 2.0 provider for Zapier and Make: authorization code + PKCE (S256), refresh rotation."""
 
 from __future__ import annotations
 
@@ -9,4 +9,11 @@ if TYPE_CHECKING:
 
 
 def init_app(app: Flask) -> None:
-    return None
+    """Gives the app its authorization server (grants, revocation endpoint, token storage).
+
+    One server per app rather than a module singleton: Authlib's server keeps registries of
+    grants and endpoints that must be filled exactly once, and tests build many apps.
+    """
+    from connector.auth.server import EXTENSION_KEY, BackboneAuthorizationServer
+
+    app.extensions[EXTENSION_KEY] = BackboneAuthorizationServer()

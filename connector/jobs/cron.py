@@ -9,17 +9,18 @@ from typing import TYPE_CHECKING, Any
 from rq import Queue
 from rq import cron_job_registry as rq_cron_registry
 from rq.cron import CronJob, CronScheduler
-from rq.defaults import DEFAULT_CRON_JOB_HISTORY_LIMIT, DEFAULT_CRON_JOB_HISTORY_TTL
+from rq.defaults import DEFAULT_CRON_JOB_HISTORY_LIMIT, DEFAULT_CRON_JOB_HISTORY_TTL, DEFAULT_RESULT_TTL
 from rq.serializers import JSONSerializer
 
 from connector.jobs import tasks
 from connector.jobs.queues import DEFAULT
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
     from redis import Redis
     from rq.job import Job
+    from rq.webhook import Webhook
 
     from connector.config import Settings
 
@@ -41,7 +42,7 @@ def periodic_jobs(settings: Settings) -> list[Periodic]:
     return jobs
 
 
-class JsonCronJob(CronJob):  # type: ignore[misc]
+class JsonCronJob(CronJob):
     """rq 2.12's CronJob enqueues with the default (pickle) serializer; our queues speak JSON.
 
     Same steps as CronJob.enqueue (enqueue, then record the run in rq's cron history), with
@@ -49,6 +50,8 @@ class JsonCronJob(CronJob):  # type: ignore[misc]
     """
 
     def enqueue(self, connection: Redis) -> Job:
+        if self.func is None:
+            raise ValueError(f"cron job {self.name} has no function")
         queue = Queue(self.queue_name, connection=connection, serializer=JSONSerializer)
         with connection.pipeline() as pipeline:
             job = queue.enqueue(self.func, *self.args, **self.kwargs, **self.job_options, pipeline=pipeline)
@@ -62,9 +65,26 @@ class JsonCronJob(CronJob):  # type: ignore[misc]
         return job
 
 
-class JsonCronScheduler(CronScheduler):  # type: ignore[misc]
-    def register(self, func: Callable[..., object], queue_name: str, **options: Any) -> CronJob:
-        job = JsonCronJob(queue_name=queue_name, func=func, **options)
+class JsonCronScheduler(CronScheduler):
+    def register(
+        self,
+        func: Callable[..., Any],
+        queue_name: str,
+        args: tuple[Any, ...] | None = None,
+        kwargs: dict[Any, Any] | None = None,
+        interval: int | None = None,
+        cron: str | None = None,
+        job_timeout: int | None = None,
+        result_ttl: int = DEFAULT_RESULT_TTL,
+        ttl: int | None = None,
+        failure_ttl: int | None = None,
+        meta: dict[Any, Any] | None = None,
+        webhooks: Sequence[Webhook] | None = None,
+        name: str = "",
+    ) -> CronJob:
+        job = JsonCronJob(queue_name=queue_name, func=func, args=args, kwargs=kwargs, interval=interval, cron=cron,
+                          job_timeout=job_timeout, result_ttl=result_ttl, ttl=ttl, failure_ttl=failure_ttl,
+                          meta=meta, webhooks=webhooks, name=name)
         self._cron_jobs.append(job)
         return job
 
