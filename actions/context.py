@@ -98,20 +98,15 @@ class Store(Protocol):
     def find_invoice_for_job(self, job_id: str) -> StoredInvoice | None:
         """The invoice already made for this job, if any."""
 
-    def next_invoice_number(self) -> str:
-        """A new invoice number, unique for the tenant."""
-
-    def save_invoice(
-        self, draft: InvoiceDraft, number: str, receipt: AccountingReceipt, run_id: str | None
-    ) -> StoredInvoice:
-        """Stores the invoice and its lines."""
+    def save_invoice(self, draft: InvoiceDraft, receipt: AccountingReceipt, run_id: str | None) -> StoredInvoice:
+        """Stores the invoice and its lines, numbered as the accounting system numbered it."""
 
 
 class Accounting(Protocol):
     """The tenant's accounting system (QuickBooks Online, or the sandbox)."""
 
-    def create_invoice(self, request_id: str, number: str, draft: InvoiceDraft) -> AccountingReceipt:
-        """Creates the invoice; the same request_id always answers with the first invoice."""
+    def create_invoice(self, request_id: str, draft: InvoiceDraft) -> AccountingReceipt:
+        """Creates and numbers the invoice; the same request_id always answers with the first invoice."""
 
 
 class EventSink(Protocol):

@@ -226,9 +226,10 @@ def run(ctx: Context, data: GenerateInvoiceInput) -> GenerateInvoiceOutput:
         due_at=issued_at + timedelta(days=terms),
         notes=data.notes,
     )
-    number = ctx.store.next_invoice_number()
-    receipt = ctx.accounting.create_invoice(f"invoice:{ctx.idempotency_key}", number, draft)
-    invoice = ctx.store.save_invoice(draft, receipt.doc_number, receipt, ctx.run_id)
+    # The accounting system numbers the invoice: a number is never handed out twice, even when a
+    # create succeeded remotely but the run failed and is replayed (the request id finds it again).
+    receipt = ctx.accounting.create_invoice(f"invoice:{ctx.idempotency_key}", draft)
+    invoice = ctx.store.save_invoice(draft, receipt, ctx.run_id)
     ctx.events.emit(
         CanonicalEvent(
             event_id=f"invoice.created:{invoice.id}",
@@ -279,7 +280,7 @@ SAMPLE = GenerateInvoiceOutput(
     issued_at=datetime(2026, 11, 24, 16, 45, tzinfo=UTC),
     due_at=datetime(2026, 12, 24, 16, 45, tzinfo=UTC),
     accounting_system="sandbox",
-    accounting_id="SBX-INV-004812",
+    accounting_id="6c1d0e2f3a4b5c6d7e8f9a0b1c2d3e4f",
     created=True,
 )
 

@@ -42,6 +42,8 @@ def run(host: str, port: int, demo: bool, worker: bool) -> None:
     from connector.runtime import build_runtime
 
     settings = Settings()
+    if "base_url" not in settings.model_fields_set:  # links and the OAuth issuer follow --host/--port
+        settings = settings.model_copy(update={"base_url": f"http://{host}:{port}"})
     configure_logging(settings)
     rt = build_runtime(settings)
     click.echo(f"Database: {_safe_url(settings.sqlalchemy_url)}")

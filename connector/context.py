@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 class NoAccounting:
     """The tenant has connected no accounting system."""
 
-    def create_invoice(self, request_id: str, number: str, draft: object) -> object:
+    def create_invoice(self, request_id: str, draft: object) -> object:
         raise UpstreamUnavailable("No accounting system is connected to this account: connect one first.")
 
 

@@ -5,10 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from actions.context import AccountingReceipt, Context, InvoiceDraft, RateCard, StoredInvoice
 from actions.errors import UpstreamUnavailable
-from triggers.canonical import CanonicalEvent, JobSnapshot
+
+if TYPE_CHECKING:
+    from triggers.canonical import CanonicalEvent, JobSnapshot
 
 NOW = datetime(2026, 11, 24, 17, 0, tzinfo=UTC)
 DEFAULT_CARD = RateCard(currency="USD", labour_rate_per_hour=Decimal("95.00"), labour_increment_minutes=15,
@@ -32,12 +35,8 @@ class FakeStore:
     def find_invoice_for_job(self, job_id: str) -> StoredInvoice | None:
         return next((i for i in self.invoices if i.job_id == job_id), None)
 
-    def next_invoice_number(self) -> str:
-        return f"INV-{len(self.invoices) + 1:06d}"
-
-    def save_invoice(self, draft: InvoiceDraft, number: str, receipt: AccountingReceipt,
-                     run_id: str | None) -> StoredInvoice:
-        invoice = StoredInvoice(id=f"inv{len(self.invoices) + 1}", number=number, job_id=draft.job_id,
+    def save_invoice(self, draft: InvoiceDraft, receipt: AccountingReceipt, run_id: str | None) -> StoredInvoice:
+        invoice = StoredInvoice(id=f"inv{len(self.invoices) + 1}", number=receipt.doc_number, job_id=draft.job_id,
                                 customer_id=draft.customer_id, status="draft", currency=draft.currency,
                                 lines=draft.lines, subtotal=draft.subtotal, tax=draft.tax, total=draft.total,
                                 issued_at=draft.issued_at, due_at=draft.due_at, source=receipt.system,
@@ -51,10 +50,11 @@ class FakeAccounting:
     created: dict[str, InvoiceDraft] = field(default_factory=dict)
     down: bool = False
 
-    def create_invoice(self, request_id: str, number: str, draft: InvoiceDraft) -> AccountingReceipt:
+    def create_invoice(self, request_id: str, draft: InvoiceDraft) -> AccountingReceipt:
         if self.down:
             raise UpstreamUnavailable("accounting is down", retry_after=5)
         self.created.setdefault(request_id, draft)
+        number = f"INV-{list(self.created).index(request_id) + 1:06d}"
         return AccountingReceipt(remote_id=f"R-{number}", doc_number=number, system="fake")
 
 

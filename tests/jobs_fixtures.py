@@ -6,12 +6,15 @@
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
 
-from actions.context import Context
 from actions.errors import UpstreamUnavailable
 from actions.spec import ActionSpec, Weight
+
+if TYPE_CHECKING:
+    from actions.context import Context
 
 CALLS: dict[str, int] = {}
 TICKS: dict[str, int] = {}

@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import pkgutil
 import re
+from typing import TYPE_CHECKING
 
 import pytest
-from pydantic import BaseModel
 
 import actions
 import triggers
-from actions.catalog import ACTIONS, REGISTRY as ACTION_REGISTRY
-from actions.spec import ActionSpec
-from triggers.catalog import REGISTRY as TRIGGER_REGISTRY, TRIGGERS
-from triggers.spec import TriggerSpec
+from actions.catalog import ACTIONS
+from actions.catalog import REGISTRY as ACTION_REGISTRY
+from triggers.catalog import REGISTRY as TRIGGER_REGISTRY
+from triggers.catalog import TRIGGERS
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from actions.spec import ActionSpec
+    from triggers.spec import TriggerSpec
 
 KEY = re.compile(r"^[a-z][a-z0-9_]*$")
 TRIGGER_SUPPORT = {"catalog", "canonical", "spec", "job_item"}

@@ -6,15 +6,18 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from connector.accounts import service
 from connector.accounts.forms import SignInForm, SignUpForm
-from connector.accounts.users import load_signed_in_user, runtime, signed_in
+from connector.accounts.users import load_signed_in_user, roles_required, runtime, signed_in
 from connector.db.base import utcnow
 from connector.db.models import Event, HookSubscription, Install, User
+from connector.db.models.tenants import Role
 from connector.passwords import hash_password, needs_rehash, verify_password
+from connector.sandbox import accounting
+from connector.sandbox.remote import OUTAGE_MODES
 
 if TYPE_CHECKING:
     from werkzeug.wrappers import Response
@@ -53,9 +56,32 @@ def home() -> str | Response:
                 HookSubscription.tenant_id == user.tenant_id, HookSubscription.deleted_at.is_(None)
             )
         ).all()
+    outage_mode = accounting.outage(rt.sandbox_db, install.account_id) if install else "off"
     return render_template(
-        "accounts/home.html", user=user, install=install, webhook_secret=secret, events=events, hooks=hooks
+        "accounts/home.html", user=user, install=install, webhook_secret=secret, events=events, hooks=hooks,
+        outage_mode=outage_mode, outage_modes=OUTAGE_MODES,
     )
+
+
+@bp.post("/sandbox/outage")
+@roles_required(Role.OWNER, Role.DISPATCHER, Role.BILLING)
+def sandbox_outage() -> Response:
+    """Lets a tenant make its sandbox accounting fail, to see a run fail and be replayed."""
+    mode = request.form.get("mode", "")
+    if mode not in OUTAGE_MODES:
+        abort(422)
+    rt = runtime()
+    user = signed_in()
+    with rt.db.session() as session:
+        install = session.scalar(
+            sa.select(Install).where(Install.tenant_id == user.tenant_id, Install.provider == "sandbox")
+        )
+        if install is None:
+            abort(404)
+        account_id = install.account_id
+    accounting.set_outage(rt.sandbox_db, account_id, mode)
+    flash(f"Sandbox accounting outage: {mode}.")
+    return redirect(url_for("accounts.home"))
 
 
 @bp.route("/signup", methods=["GET", "POST"])

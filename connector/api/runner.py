@@ -254,8 +254,9 @@ def execute(rt: Runtime, spec: ActionSpec, run_id: str, *, reason: str, actor: s
         failure = (error_dict(exc), action_error_status(exc))
     except BaseTimeoutException:
         # RQ's job timeout interrupted the action: record it, then let RQ see it too.
-        timeout = {"code": "timeout", "message": f"The action did not finish within {rt.settings.action_timeout_seconds}"
-                   " seconds.", "fields": [], "retryable": True}
+        limit = rt.settings.action_timeout_seconds
+        timeout = {"code": "timeout", "message": f"The action did not finish within {limit} seconds.",
+                   "fields": [], "retryable": True}
         _fail(rt, run.id, number, timeout, 504, started, final=final)
         raise
     except Exception:

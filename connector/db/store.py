@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 
 from actions.context import InvoiceLineDraft, RateCard, StoredInvoice
-from connector.db.models import Customer, Invoice, InvoiceLine, Job, JobPart, Technician, Tenant
+from connector.db.models import Customer, Invoice, InvoiceLine, Job, JobPart, Technician
 from connector.db.models import RateCard as RateCardRow
 from triggers.canonical import CustomerRef, JobSnapshot, JobStatus, PartUsed, TechnicianRef
 
@@ -101,26 +101,9 @@ class SqlStore:
         )
         return self._stored(invoice) if invoice else None
 
-    def next_invoice_number(self) -> str:
-        while True:
-            seq = self.session.scalar(
-                sa.update(Tenant)
-                .where(Tenant.id == self.tenant_id)
-                .values(invoice_seq=Tenant.invoice_seq + 1)
-                .returning(Tenant.invoice_seq)
-            )
-            number = f"INV-{seq:06d}"
-            taken = self.session.scalar(
-                sa.select(Invoice.id).where(Invoice.tenant_id == self.tenant_id, Invoice.number == number)
-            )
-            if taken is None:
-                return number
-
-    def save_invoice(
-        self, draft: InvoiceDraft, number: str, receipt: AccountingReceipt, run_id: str | None
-    ) -> StoredInvoice:
+    def save_invoice(self, draft: InvoiceDraft, receipt: AccountingReceipt, run_id: str | None) -> StoredInvoice:
         invoice = Invoice(
-            tenant_id=self.tenant_id, job_id=draft.job_id, customer_id=draft.customer_id, number=number,
+            tenant_id=self.tenant_id, job_id=draft.job_id, customer_id=draft.customer_id, number=receipt.doc_number,
             status="draft", currency=draft.currency, subtotal=draft.subtotal, tax=draft.tax, total=draft.total,
             issued_at=draft.issued_at, due_at=draft.due_at, source=receipt.system, source_id=receipt.remote_id,
             created_by_run_id=run_id, details={"notes": draft.notes} if draft.notes else {},

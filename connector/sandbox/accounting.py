@@ -18,6 +18,24 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 SYSTEM = "sandbox"
+#: Sandbox accounting numbers its own invoices, per account (QuickBooks' auto DocNumber).
+DOC_PREFIX = "SBX-"
+
+
+def _document(draft: InvoiceDraft) -> dict[str, object]:
+    return {
+        "job_id": draft.job_id,
+        "customer_id": draft.customer_id,
+        "currency": draft.currency,
+        "lines": [
+            {"kind": ln.kind, "description": ln.description, "quantity": str(ln.quantity),
+             "unit_price": str(ln.unit_price), "amount": str(ln.amount)}
+            for ln in draft.lines
+        ],
+        "subtotal": str(draft.subtotal),
+        "tax": str(draft.tax),
+        "total": str(draft.total),
+    }
 
 
 def set_outage(db: Database, account_id: str, mode: str) -> None:
@@ -45,7 +63,7 @@ class SandboxAccounting:
         self.db = db
         self.account_id = account_id
 
-    def create_invoice(self, request_id: str, number: str, draft: InvoiceDraft) -> AccountingReceipt:
+    def create_invoice(self, request_id: str, draft: InvoiceDraft) -> AccountingReceipt:
         from actions.context import AccountingReceipt
 
         mode = outage(self.db, self.account_id)
@@ -55,7 +73,7 @@ class SandboxAccounting:
                 "nothing was created. Replay the run once it is back.",
                 retry_after=30,
             )
-        invoice = self._create_once(request_id, number, draft)
+        invoice = self._create_once(request_id, draft)
         if mode == "timeout_after_create":
             raise UpstreamUnavailable(
                 "The accounting system timed out after accepting the invoice (sandbox outage); "
@@ -63,38 +81,25 @@ class SandboxAccounting:
             )
         return AccountingReceipt(remote_id=invoice.id, doc_number=invoice.doc_number, system=SYSTEM)
 
-    def _create_once(self, request_id: str, number: str, draft: InvoiceDraft) -> SandboxInvoice:
-        existing = self._find(request_id)
-        if existing is not None:
-            return existing
-        document = {
-            "number": number,
-            "job_id": draft.job_id,
-            "customer_id": draft.customer_id,
-            "currency": draft.currency,
-            "lines": [
-                {"kind": ln.kind, "description": ln.description, "quantity": str(ln.quantity),
-                 "unit_price": str(ln.unit_price), "amount": str(ln.amount)}
-                for ln in draft.lines
-            ],
-            "subtotal": str(draft.subtotal),
-            "tax": str(draft.tax),
-            "total": str(draft.total),
-        }
-        try:
-            with self.db.session() as session:
-                row = SandboxInvoice(
-                    account_id=self.account_id, request_id=request_id, doc_number=number,
-                    total=draft.total, document=document,
-                )
-                session.add(row)
-            return row
-        except IntegrityError:
-            # A concurrent create with the same request id won: answer with its invoice.
-            found = self._find(request_id)
-            if found is None:
-                raise
-            return found
+    def _create_once(self, request_id: str, draft: InvoiceDraft) -> SandboxInvoice:
+        """Like QuickBooks' requestid: a repeated request id answers with the first invoice."""
+        for _ in range(5):
+            existing = self._find(request_id)
+            if existing is not None:
+                return existing
+            try:
+                with self.db.session() as session:
+                    count = session.scalar(sa.select(sa.func.count()).select_from(SandboxInvoice)
+                                           .where(SandboxInvoice.account_id == self.account_id)) or 0
+                    row = SandboxInvoice(account_id=self.account_id, request_id=request_id,
+                                         doc_number=f"{DOC_PREFIX}{count + 1:06d}", total=draft.total,
+                                         document=_document(draft))
+                    session.add(row)
+                return row
+            except IntegrityError:
+                # A concurrent create took this request id (answer with it) or this number (next one).
+                continue
+        raise UpstreamUnavailable("The sandbox accounting system could not number the invoice; try again.")
 
     def _find(self, request_id: str) -> SandboxInvoice | None:
         with self.db.session() as session:

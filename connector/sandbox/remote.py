@@ -40,7 +40,10 @@ class SandboxInvoice(SandboxBase):
     """An invoice in the sandbox accounting system; `request_id` dedupes creates (QuickBooks)."""
 
     __tablename__ = "sandbox_invoices"
-    __table_args__ = (sa.UniqueConstraint("account_id", "request_id"),)
+    __table_args__ = (
+        sa.UniqueConstraint("account_id", "request_id"),
+        sa.UniqueConstraint("account_id", "doc_number"),
+    )
 
     id: Mapped[str] = mapped_column(sa.String(32), primary_key=True, default=new_id)
     account_id: Mapped[str] = mapped_column(sa.String(100), index=True)

@@ -535,8 +535,7 @@ def seed_tenant(
     customer_rows, sites = _customers(ctx, customers, days)
     jobs = _jobs(ctx, _plan(ctx, _with_zones(techs, sites), sites, days))
     completed = [(job, _parts(ctx, job, v.template)) for job, v in jobs if job["completed_at"]]
-    invoices, lines, payments = _billing(ctx, completed, tenant.invoice_seq + 1)
-    tenant.invoice_seq += len(invoices)
+    invoices, lines, payments = _billing(ctx, completed, 1)
     batches: dict[type[Any], list[Row]] = {
         Technician: tech_rows, Customer: customer_rows, Job: [job for job, _ in jobs],
         JobPart: [part for _, parts in completed for part in parts],

@@ -130,7 +130,7 @@ class RateCard(TenantScoped, Base):
 class Invoice(SourceMixin, TenantScoped, Base):
     __tablename__ = "invoices"
     __table_args__ = (
-        sa.UniqueConstraint("tenant_id", "number"),
+        sa.UniqueConstraint("tenant_id", "source", "number"),
         sa.Index("ix_invoices_tenant_job", "tenant_id", "job_id"),
     )
 

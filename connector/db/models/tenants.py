@@ -24,8 +24,6 @@ class Tenant(Base):
     id: Mapped[str] = mapped_column(sa.String(32), primary_key=True, default=new_id)
     name: Mapped[str] = mapped_column(sa.String(200))
     timezone: Mapped[str] = mapped_column(sa.String(64), default="UTC")
-    # Last invoice number handed out (bumped atomically by SqlStore.next_invoice_number).
-    invoice_seq: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

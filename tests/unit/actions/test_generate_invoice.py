@@ -51,7 +51,7 @@ def test_no_trip_charge_line_when_the_card_has_none() -> None:
 
 
 def test_run_creates_invoice_emits_event_and_uses_a_key_derived_request_id() -> None:
-    ctx, store, accounting, events = make_context(FakeStore(jobs={"j1": job()}))
+    ctx, _store, accounting, events = make_context(FakeStore(jobs={"j1": job()}))
     out = run(ctx, GenerateInvoiceInput(job_id="j1"))
     assert out.created and out.total == Decimal("234.19") and out.invoice_number == "INV-000001"
     assert out.due_at == NOW + timedelta(days=30)
@@ -60,7 +60,7 @@ def test_run_creates_invoice_emits_event_and_uses_a_key_derived_request_id() -> 
 
 
 def test_second_run_for_the_job_returns_the_existing_invoice() -> None:
-    ctx, store, accounting, events = make_context(FakeStore(jobs={"j1": job()}))
+    ctx, store, _accounting, events = make_context(FakeStore(jobs={"j1": job()}))
     first = run(ctx, GenerateInvoiceInput(job_id="j1"))
     second = run(ctx, GenerateInvoiceInput(job_id="j1"))
     assert second.invoice_id == first.invoice_id and not second.created

@@ -41,7 +41,7 @@ def test_generate_invoice_prices_the_job_from_the_rate_card(client, runtime, ten
         ("labour", "1.500", "142.50"), ("trip", "1.000", "49.00"), ("part", "1.000", "24.84")]
     assert (body["subtotal"], body["tax"], body["total"]) == ("216.34", "17.85", "234.19")
     assert body["created"] is True and body["accounting_system"] == "sandbox"
-    assert body["invoice_number"].startswith("INV-")
+    assert body["invoice_number"] == "SBX-000001"  # numbered by the accounting system
     assert response.headers["Backbone-Run-Id"]
     with runtime.db.session() as session:
         invoice = session.scalar(sa.select(Invoice).where(Invoice.tenant_id == tenant.tenant_id))
@@ -157,6 +157,19 @@ def test_outage_fails_the_run_and_replay_succeeds_without_billing_twice(client, 
         assert (audit.action, audit.target_id, audit.actor_email) == ("run.replay", run_id, "support@backbone.test")
     again = _post(client, token, {"job_id": job_id}, "outage")  # the key now answers the replayed result
     assert again.status_code == 200 and again.json["invoice_id"] == result.result["invoice_id"]
+
+
+def test_two_failed_runs_replayed_get_distinct_invoice_numbers(client, runtime, tenant, token) -> None:
+    from actions.generate_invoice import ACTION
+
+    jobs = [completed_job(client, runtime, tenant, f"J-{n}") for n in range(2)]
+    set_outage(runtime.sandbox_db, tenant.account_id, "timeout_after_create")
+    run_ids = [_post(client, token, {"job_id": job}).headers["Backbone-Run-Id"] for job in jobs]
+    set_outage(runtime.sandbox_db, tenant.account_id, "off")
+    results = [replay(runtime, ACTION, run_id, actor_id=None, actor_label="s@x.example") for run_id in run_ids]
+    assert [r.status for r in results] == ["succeeded", "succeeded"]
+    assert sorted(r.result["invoice_number"] for r in results) == ["SBX-000001", "SBX-000002"]
+    assert _accounting(runtime, tenant).count() == 2
 
 
 def test_unavailable_outage_answers_503_with_retry_after(client, runtime, tenant, token) -> None:

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 1318b7f1cc02
+Revision ID: 770dab407331
 Revises: 
-Create Date: 2026-11-25 08:36:16.931394
+Create Date: 2026-11-25 08:58:44.841691
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from alembic import op
 import connector.db.base
 
 
-revision: str = '1318b7f1cc02'
+revision: str = '770dab407331'
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -54,7 +54,6 @@ def upgrade() -> None:
     sa.Column('id', sa.String(length=32), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('timezone', sa.String(length=64), nullable=False),
-    sa.Column('invoice_seq', sa.Integer(), nullable=False),
     sa.Column('created_at', connector.db.base.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_tenants'))
     )
@@ -399,7 +398,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['job_id'], ['jobs.id'], name=op.f('fk_invoices_job_id_jobs'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_invoices_tenant_id_tenants'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_invoices')),
-    sa.UniqueConstraint('tenant_id', 'number', name=op.f('uq_invoices_tenant_id_number'))
+    sa.UniqueConstraint('tenant_id', 'source', 'number', name=op.f('uq_invoices_tenant_id_source_number'))
     )
     with op.batch_alter_table('invoices', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_invoices_tenant_id'), ['tenant_id'], unique=False)
