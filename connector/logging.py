@@ -18,10 +18,11 @@ _context: dict[str, contextvars.ContextVar[str]] = {
     name: contextvars.ContextVar(name, default="-") for name in CONTEXT_FIELDS
 }
 
-#: Values after these words are masked wherever they appear in a message.
+#: Credentials after an auth scheme ("Bearer x") are masked, then values after these words.
+SCHEME_PATTERN = re.compile(r"(?i)\b(bearer|basic)\s+([^\s\"',&]+)")
 REDACT_PATTERN = re.compile(
-    r"(?i)(authorization|bearer|access_token|refresh_token|client_secret|password|secret|"
-    r"signature|code_verifier|webhook-signature)([\"']?\s*[:=]\s*[\"']?|\s+)([^\s\"',&]+)"
+    r"(?i)(access_token|refresh_token|client_secret|password|secret|signature|code_verifier|"
+    r"webhook-signature|authorization)([\"']?\s*[:=]\s*[\"']?)([^\s\"',&]+)"
 )
 
 
@@ -34,6 +35,7 @@ def bind(**values: str | None) -> None:
 
 def redact(message: str) -> str:
     """Masks anything that looks like a credential in a log message."""
+    message = SCHEME_PATTERN.sub(lambda m: f"{m.group(1)} [redacted]", message)
     return REDACT_PATTERN.sub(lambda m: f"{m.group(1)}{m.group(2)}[redacted]", message)
 
 

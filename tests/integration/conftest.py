@@ -50,10 +50,10 @@ def worker_env(settings: Settings, **extra: str) -> dict[str, str]:
 
 
 class Process:
-    def __init__(self, args: list[str], env: dict[str, str], log: Path) -> None:
+    def __init__(self, args: list[str], env: dict[str, str], log: Path, cwd: Path) -> None:
         self.log = log
         self.handle = log.open("wb")
-        self.proc = subprocess.Popen(args, env=env, stdout=self.handle, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(args, env=env, cwd=cwd, stdout=self.handle, stderr=subprocess.STDOUT)
 
     def output(self) -> str:
         self.handle.flush()
@@ -75,7 +75,8 @@ def start_process(tmp_path: Path) -> Iterator[object]:
     started: list[Process] = []
 
     def start(args: list[str], env: dict[str, str], name: str = "proc") -> Process:
-        process = Process(args, env, tmp_path / f"{name}-{len(started)}.log")
+        # In a scratch directory: `backbone run` keeps its embedded data in ./var.
+        process = Process(args, env, tmp_path / f"{name}-{len(started)}.log", tmp_path)
         started.append(process)
         return process
 

@@ -196,3 +196,12 @@ def test_poll_trigger_lists_newest_first_with_unique_ids(client, runtime, tenant
 def test_poll_never_shows_another_tenants_events(client, runtime, tenant, other_tenant, token) -> None:
     post_sandbox(client, other_tenant, "job.completed", T0)
     assert client.get("/api/v1/triggers/job_completed", headers=bearer(token)).json == []
+
+
+def test_run_status_is_tenant_scoped(client, runtime, tenant, other_tenant, token) -> None:
+    job_id = completed_job(client, runtime, tenant)
+    run_id = _post(client, token, {"job_id": job_id}).headers["Backbone-Run-Id"]
+    status = client.get(f"/api/v1/runs/{run_id}", headers=bearer(token))
+    assert status.status_code == 200 and status.json["status"] == "succeeded"
+    other = issue_token(runtime, other_tenant)
+    assert client.get(f"/api/v1/runs/{run_id}", headers=bearer(other)).status_code == 404
