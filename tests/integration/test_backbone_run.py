@@ -5,13 +5,16 @@ from __future__ import annotations
 import os
 import re
 import time
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import requests
 
 from tests.integration.conftest import BIN, wait_until
 from tests.services import free_port
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 pytestmark = pytest.mark.integration
 

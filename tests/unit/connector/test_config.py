@@ -1,11 +1,14 @@
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from pydantic import ValidationError
 
 from connector.config import Settings
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def test_defaults_are_the_embedded_ones(tmp_path: Path) -> None:
