@@ -7,10 +7,11 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from flask import Flask, g, request
+from werkzeug.routing import BaseConverter
 
 from connector import logging as backbone_logging
 from connector.config import Settings
-from connector.errors import register_error_handlers
+from connector.errors import BadRequest, register_error_handlers
 from connector.extensions import csrf, login_manager
 from connector.runtime import Runtime, build_runtime, install
 
@@ -20,6 +21,14 @@ if TYPE_CHECKING:
     from flask import Response
 
 MAX_BODY_BYTES = 1024 * 1024
+#: NUL can be neither stored by PostgreSQL nor meant by any client: refused at the edge.
+NUL_MARKERS = (b"\x00", b"\\u0000", b"%00")
+
+
+class IdConverter(BaseConverter):
+    """Backbone's public ids (32 hex digits); anything else is simply not found."""
+
+    regex = "[0-9a-f]{32}"
 
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> Flask:
@@ -42,13 +51,27 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     )
     app.extensions["backbone"] = runtime
     app.extensions["backbone.settings"] = settings
+    app.url_map.converters["id"] = IdConverter
 
     backbone_logging.configure_logging(settings)
+    register_input_guard(app)  # before the extensions: CSRF protection reads the form first
     register_extensions(app)
     register_blueprints(app)
     register_error_handlers(app)
     register_request_hooks(app)
     return app
+
+
+def register_input_guard(app: Flask) -> None:
+    @app.before_request
+    def _refuse_nul() -> None:
+        # Webhooks are verified first and checked by their provider adapter instead.
+        if request.path.startswith("/webhooks/"):
+            return
+        # Cached, so form parsing and views still see the body.
+        body = request.get_data(cache=True) if request.content_length else b""
+        if any(m in request.query_string or m in body.lower() for m in NUL_MARKERS):
+            raise BadRequest("NUL characters are not allowed in requests.", field="body")
 
 
 def register_extensions(app: Flask) -> None:

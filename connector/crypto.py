@@ -26,6 +26,7 @@ def new_token(nbytes: int = 32) -> str:
 
 
 def constant_time_equals(a: str | bytes, b: str | bytes) -> bool:
+    """Compares in constant time; str is compared as UTF-8 (compare_digest refuses non-ASCII str)."""
     if isinstance(a, str):
         a = a.encode()
     if isinstance(b, str):

@@ -93,7 +93,7 @@ def replay_runs() -> Response:
     return redirect(back)
 
 
-@bp.get("/runs/<run_id>")
+@bp.get("/runs/<id:run_id>")
 @read_required
 def run_detail(run_id: str) -> str:
     with runtime().db.session() as session:
@@ -105,7 +105,7 @@ def run_detail(run_id: str) -> str:
     )
 
 
-@bp.post("/runs/<run_id>/replay")
+@bp.post("/runs/<id:run_id>/replay")
 @write_required
 def replay_run(run_id: str) -> Response:
     outcome = replay_one(runtime(), run_id, signed_in())
@@ -130,7 +130,7 @@ def list_deliveries() -> str:
     )
 
 
-@bp.get("/deliveries/<delivery_id>")
+@bp.get("/deliveries/<id:delivery_id>")
 @read_required
 def delivery_detail(delivery_id: str) -> str:
     with runtime().db.session() as session:
@@ -177,7 +177,7 @@ def set_sandbox_outage() -> Response:
 
 
 @bp.get("/runs/replay")
-@bp.get("/runs/<run_id>/replay")
+@bp.get("/runs/<id:run_id>/replay")
 @bp.get("/sandbox/outage")
 @read_required
 def return_to_page(run_id: str | None = None) -> Response:

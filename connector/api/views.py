@@ -78,7 +78,7 @@ def run_action(key: str) -> tuple[Response, int, dict[str, str]]:
     return jsonify(answer.body), answer.status, answer.headers
 
 
-@bp.get("/runs/<run_id>")
+@bp.get("/runs/<id:run_id>")
 @require_token("actions")
 def run_status(run_id: str) -> Response:
     principal = current_principal()

@@ -35,4 +35,4 @@ def headers(secret: str, msg_id: str, timestamp: int, body: bytes) -> dict[str, 
 def verify(secret: str, msg_id: str, timestamp: str, body: bytes, header: str) -> bool:
     """True when any `v1,` signature in the header matches (receivers' side; used by tests)."""
     expected = signature(secret, msg_id, int(timestamp), body)
-    return any(hmac.compare_digest(expected, candidate) for candidate in header.split())
+    return any(hmac.compare_digest(expected.encode(), candidate.encode()) for candidate in header.split())

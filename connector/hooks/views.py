@@ -93,7 +93,7 @@ def list_hooks() -> Response:
         return jsonify([_public(s) for s in subs])
 
 
-@bp.delete("/<hook_id>")
+@bp.delete("/<id:hook_id>")
 @require_token("hooks")
 def unsubscribe_hook(hook_id: str) -> Response:
     principal = current_principal()

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from connector.crypto import constant_time_equals
 from connector.errors import validation_fields
 from connector.providers.base import (
     InvoiceUpdate,
@@ -129,9 +130,11 @@ class SandboxAdapter:
 
     def verify(self, secret: str, headers: Headers, body: bytes) -> bool:
         given = headers.get(SIGNATURE_HEADER) or ""
-        return bool(given) and hmac.compare_digest(given.strip(), sign(secret, body))
+        return bool(given) and constant_time_equals(given.strip(), sign(secret, body))
 
     def normalize(self, account_id: str, body: bytes) -> list[NormalizedEvent]:
+        if b"\x00" in body or b"\\u0000" in body:
+            raise WebhookRejected(422, "invalid_payload", "NUL characters are not allowed in the body.")
         try:
             delivery = SandboxDelivery.model_validate_json(body)
         except ValidationError as exc:

@@ -30,10 +30,12 @@ from tests.unit.connector.admin.scenario import (
     remote_invoices,
 )
 
+#: An id of the right shape that names nothing.
+R1 = "0" * 32
 #: A URL for each admin view (the ids need not exist: permissions are checked first).
-GET_URLS = ["/admin/", "/admin/runs", "/admin/runs/r1", "/admin/deliveries", "/admin/deliveries/d1",
+GET_URLS = ["/admin/", "/admin/runs", f"/admin/runs/{R1}", "/admin/deliveries", f"/admin/deliveries/{R1}",
             "/admin/audit", "/admin/sandbox"]
-POST_URLS = ["/admin/runs/replay", "/admin/runs/r1/replay", "/admin/sandbox/outage"]
+POST_URLS = ["/admin/runs/replay", f"/admin/runs/{R1}/replay", "/admin/sandbox/outage"]
 
 
 def _run(runtime, tenant_id: str, *, status: str = "succeeded", key: str = "k", minutes: int = 0,
@@ -101,7 +103,7 @@ def test_users_without_the_support_role_get_an_html_403_everywhere(app, owner, t
 def test_a_get_of_a_post_only_url_goes_back_to_its_page(support) -> None:
     """Tests where sign-in lands someone whose session expired as they pressed Replay."""
     assert support.get("/admin/runs/replay").headers["Location"] == "/admin/runs"
-    assert support.get("/admin/runs/r1/replay").headers["Location"] == "/admin/runs/r1"
+    assert support.get(f"/admin/runs/{R1}/replay").headers["Location"] == f"/admin/runs/{R1}"
     assert support.get("/admin/sandbox/outage").headers["Location"] == "/admin/sandbox"
 
 
@@ -116,11 +118,12 @@ def test_support_navigation_and_index(support) -> None:
 
 
 def test_unknown_run_and_delivery_are_html_404(support) -> None:
-    response = support.get("/admin/runs/nonesuch")
+    response = support.get(f"/admin/runs/{R1}")
     assert response.status_code == 404 and response.mimetype == "text/html"
     assert "No action run has the id" in response.text
-    response = support.get("/admin/deliveries/nonesuch")
+    response = support.get(f"/admin/deliveries/{R1}")
     assert response.status_code == 404 and "No hook delivery has the id" in response.text
+    assert support.get("/admin/runs/not-an-id").status_code == 404
 
 
 # --- the runs list -----------------------------------------------------------------------------
