@@ -10,7 +10,7 @@ from flask import Blueprint, current_app, jsonify, request
 from actions.catalog import REGISTRY as ACTIONS
 from connector.api.runner import Call, Caller, call_action
 from connector.auth.guard import current_principal, require_token
-from connector.db.models import ActionRun, Event
+from connector.db.models import ActionRun, Event, User
 from connector.errors import NotFoundError, Unprocessable
 from triggers.canonical import CanonicalEvent, EventType
 from triggers.catalog import REGISTRY as TRIGGERS
@@ -65,16 +65,19 @@ def run_action(key: str) -> tuple[Response, int, dict[str, str]]:
     if spec is None:
         raise NotFoundError(f"No action called {key!r}.", field="action")
     principal = current_principal()
+    rt = _runtime()
+    with rt.db.session() as session:
+        email = session.scalar(sa.select(User.email).where(User.id == principal.user_id))
     body: Any = request.get_json(silent=True)
     if body is None and request.get_data():
         raise Unprocessable("The body must be JSON (Content-Type: application/json).", field="body")
     call = Call(
         spec=spec, tenant_id=principal.tenant_id, body=body if body is not None else {},
         idempotency_key=request.headers.get("Idempotency-Key"),
-        caller=Caller("oauth", principal.client_id, f"{principal.client_name} for {principal.user_id}"),
+        caller=Caller("oauth", principal.client_id, f"{principal.client_name} ({email or principal.user_id})"),
         callback_url=request.headers.get("X-Callback-Url"),
     )
-    answer = call_action(_runtime(), call)
+    answer = call_action(rt, call)
     return jsonify(answer.body), answer.status, answer.headers
 
 

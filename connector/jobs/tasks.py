@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from rq import get_current_job
 
 from connector import logging as backbone_logging
 from connector.runtime import current
+
+if TYPE_CHECKING:
+    from connector.runtime import Runtime
 
 logger = logging.getLogger(__name__)
 
@@ -42,10 +46,25 @@ def run_heavy_action(run_id: str) -> str:
         return "unknown_action"
     job = get_current_job()
     final = job is None or not job.retries_left
-    result = execute(rt, spec, run_id, reason="call" if run.attempts == 0 else "retry", final=final)
+    result = execute(rt, spec, run_id, reason=_reason(rt, run_id), final=final)
     if result.status == RunStatus.QUEUED:
         raise RetryLater(f"run {run_id} failed with a retryable error; RQ retries it")
     return str(result.status)
+
+
+def _reason(rt: Runtime, run_id: str) -> str:
+    """Why this attempt runs: the first call, an RQ retry, or a replay after a final failure."""
+    import sqlalchemy as sa
+
+    from connector.db.models import ActionAttempt
+    from connector.db.models.runs import RunStatus
+
+    with rt.db.session() as session:
+        last = session.scalar(sa.select(ActionAttempt.status).where(ActionAttempt.run_id == run_id)
+                              .order_by(ActionAttempt.number.desc()).limit(1))
+    if last is None:
+        return "call"
+    return "replay" if last == RunStatus.FAILED else "retry"
 
 
 def sweep() -> dict[str, int]:

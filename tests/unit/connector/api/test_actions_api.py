@@ -51,6 +51,7 @@ def test_generate_invoice_prices_the_job_from_the_rate_card(client, runtime, ten
         assert event.subject_id == invoice.id
         run = session.scalar(sa.select(ActionRun))
         assert (run.status, run.attempts, run.http_status, run.caller_kind) == ("succeeded", 1, 200, "oauth")
+        assert run.caller_label == f"Zapier ({tenant.owner_email})"
         assert run.input == {"job_id": job_id} and run.result["invoice_id"] == invoice.id
         assert run.duration_ms is not None and run.finished_at is not None
     assert _accounting(runtime, tenant).count() == 1

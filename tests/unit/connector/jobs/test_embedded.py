@@ -75,3 +75,17 @@ def test_job_timeout_is_enforced_in_process(runtime, tenant, worker, heavy) -> N
     run = _wait_for(runtime, worker, answer.body["run_id"], {"failed"})
     assert run.error["code"] == "timeout"
     assert jobs_fixtures.TICKS["slow"] < 200  # interrupted part-way, not run to the end
+
+
+def test_replaying_a_failed_heavy_run_requeues_it_as_a_replay(runtime, tenant, worker, heavy) -> None:
+    from connector.api.runner import replay
+
+    object.__setattr__(runtime.settings, "action_max_retries", 0)
+    answer = _call(runtime, tenant, {"name": "once", "fail_times": 1})
+    run = _wait_for(runtime, worker, answer.body["run_id"], {"failed"})
+    assert replay(runtime, heavy, run.id, actor_id=None, actor_label="s@x.example").status == "queued"
+    run = _wait_for(runtime, worker, run.id, {"succeeded"})
+    with runtime.db.session() as session:
+        reasons = session.scalars(sa.select(ActionAttempt.reason).where(ActionAttempt.run_id == run.id)
+                                  .order_by(ActionAttempt.number)).all()
+    assert reasons == ["call", "replay"]
