@@ -18,13 +18,12 @@ import random
 import time as clock
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from actions.generate_invoice import price_job
 from connector.accounts.service import create_tenant, create_user
 from connector.db.base import new_id
 from connector.db.models import (
@@ -40,21 +39,19 @@ from connector.db.models import (
 )
 from connector.db.store import SqlStore
 from connector.sandbox import demo_data as dd
-from triggers.canonical import JobSnapshot, JobStatus, PartUsed
+from connector.sandbox.billing import DAY as DAY  # re-exported: one of the seed's constants
+from connector.sandbox.billing import SOURCE, BillingContext, Row, bill, minutes
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from actions.context import RateCard
     from connector.crypto import SecretBox
 
 logger = logging.getLogger(__name__)
 
-SOURCE = "sandbox"
 STAGES = ("created", "scheduled", "dispatched", "en_route", "arrived", "completed")
 WINDOWS = ((8, 10), (10, 12), (12, 14), (14, 16), (16, 18))  # local appointment windows
 FUTURE_DAYS = 3  # days after today that may already hold booked jobs
-DAY = 24 * 60  # minutes
 
 DEMO_COMPANY = "Lone Star Comfort Services"
 DEMO_PASSWORD = "backbone-demo"  # noqa: S105 - the published password of the demo logins
@@ -62,8 +59,6 @@ DEMO_OWNER_EMAIL = "owner@demo.backbone.test"
 DEMO_DISPATCHER_EMAIL = "dispatch@demo.backbone.test"
 DEMO_BILLING_EMAIL = "billing@demo.backbone.test"
 DEMO_SUPPORT_EMAIL = "support@backbone.test"
-
-Row = dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -124,16 +119,8 @@ class _Visit:
 
 
 @dataclass(frozen=True)
-class _Ctx:
-    rng: random.Random
-    tenant_id: str
-    now: datetime
-    zone: ZoneInfo
-    card: RateCard
-
-
-def _minutes(n: float) -> timedelta:
-    return timedelta(minutes=n)
+class _Ctx(BillingContext):
+    zone: ZoneInfo  # the tenant's, for local business hours
 
 
 def _local(ctx: _Ctx, day: date, hour: int, minute: int = 0) -> datetime:
@@ -149,7 +136,7 @@ def distance_km(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
 
 def _travel(a: _Site, b: _Site) -> timedelta:
     # Road distance ~1.35x the straight line, ~38 km/h across town, plus parking.
-    return _minutes(round(6 + distance_km(a.lat, a.lng, b.lat, b.lng) * 1.35 / 38 * 60))
+    return minutes(round(6 + distance_km(a.lat, a.lng, b.lat, b.lng) * 1.35 / 38 * 60))
 
 
 def _technicians(ctx: _Ctx, count: int, days: int) -> tuple[list[Row], list[_Tech]]:
@@ -206,37 +193,37 @@ def _ordered(stamps: list[datetime]) -> list[datetime]:
     # The field stages are physical; booking stages that would not precede them move earlier.
     out = list(stamps)
     for i in range(len(out) - 2, -1, -1):
-        out[i] = min(out[i], out[i + 1] - _minutes(1))
+        out[i] = min(out[i], out[i + 1] - minutes(1))
     return out
 
 
 def _finish(ctx: _Ctx, visit: _Visit, booked: list[datetime], depart: datetime) -> _Visit:
     rng = ctx.rng
     arrive = depart + _travel(visit.origin, visit.customer)
-    done = arrive + _minutes(rng.randint(*visit.template.minutes))
+    done = arrive + minutes(rng.randint(*visit.template.minutes))
     visit.stamps = _ordered([*booked, depart, arrive, done])
     if visit.priority != "P1" and rng.random() < 0.03:
         # The customer calls it off after booking, before the tech sets off.
         span = (visit.stamps[3] - visit.stamps[1]).total_seconds() / 60
-        visit.cancel_at = visit.stamps[1] + _minutes(max(1, int(span * rng.uniform(0.2, 0.95))))
+        visit.cancel_at = visit.stamps[1] + minutes(max(1, int(span * rng.uniform(0.2, 0.95))))
     return visit
 
 
 def _booking(ctx: _Ctx, start: datetime, priority: str, dispatch_at: datetime) -> list[datetime]:
     rng, local_start = ctx.rng, start.astimezone(ctx.zone)
     if priority == "P2" and local_start.hour >= 10 and rng.random() < 0.5:
-        created = start - _minutes(rng.randint(60, 120))  # a same-day call
+        created = start - minutes(rng.randint(60, 120))  # a same-day call
     else:
         lead = rng.randint(1, 3) if priority == "P2" else rng.randint(1, 14)
         day = local_start.date() - timedelta(days=lead)
         created = _local(ctx, day, rng.randint(8, 17), rng.randint(0, 59))
-    scheduled = created + _minutes(rng.randint(2, 90))
-    return [created, scheduled, max(dispatch_at, scheduled + _minutes(rng.randint(1, 10)))]
+    scheduled = created + minutes(rng.randint(2, 90))
+    return [created, scheduled, max(dispatch_at, scheduled + minutes(rng.randint(1, 10)))]
 
 
 def _emergency_booking(rng: random.Random, created: datetime) -> list[datetime]:
-    scheduled = created + _minutes(rng.randint(1, 4))
-    return [created, scheduled, scheduled + _minutes(rng.randint(1, 4))]
+    scheduled = created + minutes(rng.randint(1, 4))
+    return [created, scheduled, scheduled + minutes(rng.randint(1, 4))]
 
 
 def _jobs_on(rng: random.Random, day: date) -> int:
@@ -262,23 +249,23 @@ def _pick_template(rng: random.Random, tech: _Tech, priority: str, slot: int) ->
 
 def _tech_day(ctx: _Ctx, tech: _Tech, customers: list[_Site], day: date) -> list[_Visit]:
     rng, here, free = ctx.rng, _Site(tech.id, tech.lat, tech.lng), _local(ctx, day, 7, 30)
-    dispatch_at = _local(ctx, day, 6, 45) + _minutes(rng.randint(0, 50))
+    dispatch_at = _local(ctx, day, 6, 45) + minutes(rng.randint(0, 50))
     visits: list[_Visit] = []
     for slot in sorted(rng.sample(range(len(WINDOWS)), _jobs_on(rng, day))):
         customer = _pick_customer(rng, tech, customers)
         roll = rng.random()
         priority = "P1" if roll < 0.036 else "P2" if roll < 0.3 else "P3"
         window = (_local(ctx, day, WINDOWS[slot][0]), _local(ctx, day, WINDOWS[slot][1]))
-        depart = free + _minutes(rng.randint(3, 12))
+        depart = free + minutes(rng.randint(3, 12))
         if priority == "P1":  # an emergency call taken while on the previous job
-            booked = _emergency_booking(rng, depart - _minutes(rng.randint(10, 40)))
+            booked = _emergency_booking(rng, depart - minutes(rng.randint(10, 40)))
             window = (booked[0], booked[0] + timedelta(hours=2))
         else:
             travel = _travel(here, customer)
-            if depart + travel > window[1] + _minutes(90):
+            if depart + travel > window[1] + minutes(90):
                 continue  # running far behind: the office moves this visit to another day
             booked = _booking(ctx, window[0], priority, dispatch_at)
-            depart = max(depart, window[0] - travel + _minutes(rng.randint(-10, 50)))
+            depart = max(depart, window[0] - travel + minutes(rng.randint(-10, 50)))
         template = _pick_template(rng, tech, priority, slot)
         visit = _Visit(tech, here, customer, template, priority, window)
         visits.append(_finish(ctx, visit, booked, depart))
@@ -295,7 +282,7 @@ def _after_hours(
         tech = rng.choice(techs)
         hours = (8, 20) if day.weekday() == 6 else (19, 22)
         booked = _emergency_booking(rng, _local(ctx, day, rng.randint(*hours), rng.randint(0, 59)))
-        depart = max(booked[2], busy.get(tech.id, booked[2])) + _minutes(rng.randint(5, 15))
+        depart = max(booked[2], busy.get(tech.id, booked[2])) + minutes(rng.randint(5, 15))
         window = (booked[0], booked[0] + timedelta(hours=2))
         customer = _pick_customer(rng, tech, customers)
         visit = _Visit(tech, tech, customer, _pick_template(rng, tech, "P1", 0), "P1", window)
@@ -323,7 +310,7 @@ def _job_row(ctx: _Ctx, visit: _Visit) -> Row | None:
     """The job as it stands at `now`; None when it is not even booked yet."""
     stamps = dict(zip(STAGES, visit.stamps, strict=True))
     cancel = visit.cancel_at if visit.cancel_at is not None and visit.cancel_at <= ctx.now else None
-    limit = cancel - _minutes(1) if cancel is not None else ctx.now
+    limit = cancel - minutes(1) if cancel is not None else ctx.now
     reached = {stage: at for stage, at in stamps.items() if at <= limit}
     if not reached:
         return None
@@ -362,122 +349,6 @@ def _parts(ctx: _Ctx, job: Row, template: dd.JobTemplate) -> list[Row]:
          "quantity": Decimal(rng.randint(1, dd.PARTS[sku].max_quantity))}
         for sku in sorted(skus)  # the order the store lists a job's parts in
     ]  # fmt: skip
-
-
-def _invoice_times(rng: random.Random, done: datetime) -> tuple[datetime, datetime | None] | None:
-    """When the invoice was issued and sent; None for a job never invoiced."""
-    roll = rng.random()
-    if roll < 0.006:
-        return None  # so "invoice not sent 48 h after completion" has work to do
-    if roll < 0.012:
-        return done + _minutes(rng.randint(10, 120)), None  # a draft nobody sent
-    if roll < 0.10:
-        issued = done + _minutes(rng.randint(49 * 60, 240 * 60))  # invoiced late
-    elif roll < 0.25:
-        issued = done + _minutes(rng.randint(12 * 60, 40 * 60))  # the next day
-    else:
-        issued = done + _minutes(rng.randint(5, 180))  # from the truck, the same day
-    return issued, issued + _minutes(rng.randint(1, 30))
-
-
-def _payments(ctx: _Ctx, total: Decimal, sent: datetime) -> list[tuple[datetime, Decimal, str]]:
-    rng, terms = ctx.rng, ctx.card.payment_terms_days
-    roll = rng.random()
-    if roll < 0.5:
-        plan = [(sent + _minutes(rng.randint(1, 240)), total, "card")]
-    elif roll < 0.75:
-        method = rng.choice(("ach", "check"))
-        plan = [(sent + _minutes(rng.randint(DAY, max(DAY, terms * DAY))), total, method)]
-    elif roll < 0.83:  # paid after the due date
-        late = sent + _minutes(rng.randint((terms + 1) * DAY, (terms + 40) * DAY))
-        plan = [(late, total, "check")]
-    elif roll < 0.9:  # a deposit, and maybe the rest later
-        first = (total * rng.randint(30, 70) / 100).quantize(Decimal("0.01"), ROUND_HALF_UP)
-        plan = [(sent + _minutes(rng.randint(1, 3 * DAY)), first, "card")]
-        if rng.random() < 0.6:
-            later = sent + _minutes(rng.randint(10 * DAY, (terms + 30) * DAY))
-            plan.append((later, total - first, "check"))
-    else:
-        plan = []
-    return [payment for payment in plan if payment[0] <= ctx.now]
-
-
-def _snapshot(job: Row, parts: list[Row]) -> JobSnapshot:
-    # model_construct: these values are ours and valid; validating 10k snapshots is waste.
-    fields = ("sku", "description", "quantity", "unit_cost")
-    used = [PartUsed.model_construct(**{k: part[k] for k in fields}) for part in parts]
-    return JobSnapshot.model_construct(
-        job_id=job["id"], source=SOURCE, source_id=job["source_id"], status=JobStatus.COMPLETED,
-        job_type=job["job_type"], priority=job["priority"], description=job["description"],
-        arrived_at=job["arrived_at"], completed_at=job["completed_at"], parts=used,
-    )
-
-
-def _invoice_status(sent: datetime | None, paid: Decimal, total: Decimal, overdue: bool) -> str:
-    if sent is None:
-        return "draft"
-    if paid >= total:
-        return "paid"
-    if paid > 0:
-        return "partially_paid"
-    return "overdue" if overdue else "sent"
-
-
-def _invoice(
-    ctx: _Ctx, number: str, job: Row, parts: list[Row], times: tuple[datetime, datetime | None]
-) -> tuple[Row, list[Row], list[Row]]:
-    (issued, sent), invoice_id, tenant_id = times, new_id(), ctx.tenant_id
-    minutes = Decimal(int((job["completed_at"] - job["arrived_at"]).total_seconds())) / 60
-    lines, subtotal, tax = price_job(_snapshot(job, parts), ctx.card, minutes)
-    total, due = subtotal + tax, issued + timedelta(days=ctx.card.payment_terms_days)
-    payments = _payments(ctx, total, sent) if sent is not None else []
-    paid = sum((amount for _, amount, _ in payments), Decimal(0))
-    invoice = {
-        "id": invoice_id, "tenant_id": tenant_id, "source": SOURCE, "source_id": number,
-        "job_id": job["id"], "customer_id": job["customer_id"], "number": number,
-        "status": _invoice_status(sent, paid, total, ctx.now > due), "currency": ctx.card.currency,
-        "subtotal": subtotal, "tax": tax, "total": total, "amount_paid": paid,
-        "issued_at": issued, "due_at": due, "sent_at": sent,
-        "paid_at": payments[-1][0] if payments and paid >= total else None,
-        "created_at": issued, "created_by_run_id": None, "details": {},
-    }  # fmt: skip
-    line_rows = [
-        {"id": new_id(), "tenant_id": tenant_id, "invoice_id": invoice_id, "position": position,
-         "kind": line.kind, "description": line.description, "quantity": line.quantity,
-         "unit_price": line.unit_price, "amount": line.amount, "taxable": line.taxable}
-        for position, line in enumerate(lines, 1)
-    ]  # fmt: skip
-    payment_rows = [
-        {"id": new_id(), "tenant_id": tenant_id, "source": SOURCE, "source_id": None,
-         "invoice_id": invoice_id, "amount": amount, "method": method, "received_at": at}
-        for at, amount, method in payments
-    ]  # fmt: skip
-    return invoice, line_rows, payment_rows
-
-
-def _billing(
-    ctx: _Ctx, completed: list[tuple[Row, list[Row]]], first_number: int
-) -> tuple[list[Row], list[Row], list[Row]]:
-    planned = []
-    for index, (job, parts) in enumerate(completed):
-        times = _invoice_times(ctx.rng, job["completed_at"])
-        if times is not None and times[0] <= ctx.now:
-            sent = times[1] if times[1] is not None and times[1] <= ctx.now else None
-            planned.append((times[0], index, job, parts, sent))
-    planned.sort(key=lambda p: (p[0], p[1]))  # invoice numbers follow issue order
-    invoices: list[Row] = []
-    lines: list[Row] = []
-    payments: list[tuple[datetime, str, Row]] = []
-    for n, (issued, _, job, parts, sent) in enumerate(planned, first_number):
-        number = f"INV-{n:06d}"
-        invoice, more_lines, more_payments = _invoice(ctx, number, job, parts, (issued, sent))
-        invoices.append(invoice)
-        lines.extend(more_lines)
-        payments.extend((p["received_at"], invoice["number"], p) for p in more_payments)
-    payments.sort(key=lambda p: (p[0], p[1]))
-    for n, (_, _, payment) in enumerate(payments, 1):
-        payment["source_id"] = f"PAY-{n:06d}"
-    return invoices, lines, [payment for _, _, payment in payments]
 
 
 def _summarize(batches: dict[type[Any], list[Row]]) -> SeedSummary:
@@ -530,12 +401,12 @@ def seed_tenant(
     tenant = _seedable_tenant(session, tenant_id, now, [technicians, customers, days])
     started, card = clock.perf_counter(), SqlStore(session, tenant_id).get_rate_card()
     rng = random.Random(seed)  # noqa: S311 - demo data, not secrets; must replay from a seed
-    ctx = _Ctx(rng, tenant_id, now.astimezone(UTC), ZoneInfo(tenant.timezone), card)
+    ctx = _Ctx(rng, tenant_id, now.astimezone(UTC), card, zone=ZoneInfo(tenant.timezone))
     tech_rows, techs = _technicians(ctx, technicians, days)
     customer_rows, sites = _customers(ctx, customers, days)
     jobs = _jobs(ctx, _plan(ctx, _with_zones(techs, sites), sites, days))
     completed = [(job, _parts(ctx, job, v.template)) for job, v in jobs if job["completed_at"]]
-    invoices, lines, payments = _billing(ctx, completed, 1)
+    invoices, lines, payments = bill(ctx, completed, 1)
     batches: dict[type[Any], list[Row]] = {
         Technician: tech_rows, Customer: customer_rows, Job: [job for job, _ in jobs],
         JobPart: [part for _, parts in completed for part in parts],
