@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import random
+import time
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -21,6 +22,15 @@ def _subscribe(client, token, url, trigger="job_completed") -> dict:
 def _deliveries(runtime) -> list[Delivery]:
     with runtime.db.session() as session:
         return list(session.scalars(sa.select(Delivery).order_by(Delivery.created_at)))
+
+
+def _drain_until(worker, done, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
+    """Runs the in-process worker until `done()`; scheduled retries become due within a second."""
+    deadline = time.monotonic() + timeout
+    while not done():
+        assert time.monotonic() < deadline, "timed out waiting for the deliveries"
+        worker.drain()
+        time.sleep(0.05)
 
 
 def _attempts(runtime, delivery_id) -> list[DeliveryAttempt]:
@@ -75,13 +85,7 @@ def test_5xx_is_retried_with_backoff_and_recorded(client, runtime, tenant, token
     listener.answers = [(503, {"Retry-After": "0"}), (500, {})]
     runtime.settings.__dict__["hook_backoff_base_seconds"] = 0.01
     post_sandbox(client, tenant, "job.completed", T0)
-    for _ in range(50):
-        worker.drain()
-        if _deliveries(runtime)[0].status == "succeeded":
-            break
-        import time
-
-        time.sleep(0.05)
+    _drain_until(worker, lambda: _deliveries(runtime)[0].status == "succeeded")
     [delivery] = _deliveries(runtime)
     assert delivery.status == "succeeded" and delivery.attempts == 3
     attempts = _attempts(runtime, delivery.id)
@@ -119,13 +123,7 @@ def test_gives_up_after_max_attempts(client, runtime, tenant, token, worker, lis
     runtime.settings.__dict__["hook_backoff_base_seconds"] = 0.01
     listener.answers = [(502, {}), (502, {}), (502, {})]
     post_sandbox(client, tenant, "job.completed", T0)
-    import time
-
-    for _ in range(50):
-        worker.drain()
-        if _deliveries(runtime)[0].status == "gave_up":
-            break
-        time.sleep(0.05)
+    _drain_until(worker, lambda: _deliveries(runtime)[0].status == "gave_up")
     [delivery] = _deliveries(runtime)
     assert delivery.status == "gave_up" and delivery.attempts == 2
 
