@@ -7,10 +7,8 @@ sign in and consent, and a helper to register OAuth clients.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from werkzeug.serving import make_server
@@ -22,6 +20,10 @@ from connector.jobs.embedded import EmbeddedWorker
 from connector.runtime import Runtime, build_runtime, uninstall
 from tests.conftest import PASSWORD, TEST_SECRET_KEY, TenantInfo, _empty_tables, make_tenant
 from tests.services import free_port
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
 
 
 @dataclass
