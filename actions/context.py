@@ -86,6 +86,33 @@ class AccountingReceipt:
     system: str
 
 
+@dataclass(frozen=True)
+class CompletedJob:
+    """A completed job, as reconciliation sees it."""
+
+    job_id: str
+    source_id: str | None
+    completed_at: datetime
+    customer_name: str | None
+
+
+@dataclass(frozen=True)
+class InvoiceFacts:
+    """What reconciliation compares for one invoice."""
+
+    id: str
+    number: str
+    job_id: str | None
+    status: str
+    subtotal: Decimal
+    tax: Decimal
+    total: Decimal
+    line_sum: Decimal
+    amount_paid: Decimal
+    payments_sum: Decimal
+    due_at: datetime
+
+
 class Store(Protocol):
     """Tenant-scoped reads and writes; every implementation is bound to one tenant."""
 
@@ -100,6 +127,12 @@ class Store(Protocol):
 
     def save_invoice(self, draft: InvoiceDraft, receipt: AccountingReceipt, run_id: str | None) -> StoredInvoice:
         """Stores the invoice and its lines, numbered as the accounting system numbered it."""
+
+    def completed_jobs(self, start: datetime, end: datetime) -> list[CompletedJob]:
+        """Jobs completed in [start, end)."""
+
+    def invoice_facts(self, job_ids: list[str], issued_from: datetime, issued_to: datetime) -> list[InvoiceFacts]:
+        """Invoices of these jobs, plus every invoice issued in [issued_from, issued_to)."""
 
 
 class Accounting(Protocol):

@@ -12,7 +12,7 @@ from werkzeug.routing import BaseConverter
 from connector import logging as backbone_logging
 from connector.config import Settings
 from connector.errors import BadRequest, register_error_handlers
-from connector.extensions import csrf, login_manager
+from connector.extensions import csrf, limiter, login_manager
 from connector.runtime import Runtime, build_runtime, install
 
 if TYPE_CHECKING:
@@ -75,7 +75,10 @@ def register_input_guard(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
+    settings: Settings = app.extensions["backbone.settings"]
+    app.config["RATELIMIT_STORAGE_URI"] = settings.redis_url or "memory://"
     csrf.init_app(app)
+    limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
     login_manager.login_message = "Sign in to continue."

@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     hooks_allow_private_targets: bool = Field(
         True, description="Allow hook targets on loopback/private networks (turn off in prod)."
     )
+    rate_limit: str = Field(
+        "600 per minute", description="Per-connection limit on /api/v1 (Flask-Limiter syntax); 429 past it."
+    )
     sweep_seconds: int = Field(60, ge=5, description="How often lost queue work is re-enqueued.")
     sandbox_tick_seconds: int = Field(
         30, ge=0, description="How often the sandbox FSM emits demo events (0: never)."

@@ -7,9 +7,11 @@ API clients always get JSON: `{"error": {"code", "message", "fields": [{"field",
 from __future__ import annotations
 
 import logging
+import time
 from typing import TYPE_CHECKING, Any
 
 from flask import g, has_app_context, jsonify, render_template, request
+from flask_limiter import RateLimitExceeded
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
@@ -144,6 +146,15 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ActionError)
     def _action_error(exc: ActionError) -> Response:
         return _json(action_error_body(exc), action_error_status(exc))
+
+    @app.errorhandler(RateLimitExceeded)
+    def _rate_limited(exc: RateLimitExceeded) -> Response:
+        from connector.extensions import limiter
+
+        current = limiter.current_limit
+        retry_after = max(1, int(current.reset_at - time.time())) if current else 60
+        message = f"Too many requests for this connection (limit: {exc.description}); retry in {retry_after} s."
+        return _json(error_body("rate_limited", message, retryable=True), 429, {"Retry-After": str(retry_after)})
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Response | tuple[str, int]:

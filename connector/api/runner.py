@@ -22,10 +22,12 @@ from sqlalchemy.exc import IntegrityError
 from actions.errors import ActionError
 from actions.spec import Weight
 from connector import logging as backbone_logging
+from connector.api.callbacks import schedule_callback
 from connector.context import build_context
 from connector.db.models import ActionAttempt, ActionRun, AuditEntry
 from connector.db.models.runs import RunStatus
 from connector.errors import action_error_body, action_error_status, error_body, validation_fields
+from connector.hooks.targets import BadTarget, check_target
 from connector.jobs.queues import enqueue_after_commit
 
 if TYPE_CHECKING:
@@ -160,6 +162,11 @@ def call_action(rt: Runtime, call: Call) -> Answer:
     if call.idempotency_key is not None and not (0 < len(call.idempotency_key) <= MAX_KEY_LENGTH):
         return Answer(422, error_body(INVALID_INPUT, "Idempotency-Key must be 1 to 200 characters.",
                                       [{"field": "Idempotency-Key", "message": "1 to 200 characters."}]))
+    if call.callback_url is not None:
+        problem = _callback_problem(rt, call)
+        if problem:
+            return Answer(422, error_body(INVALID_INPUT, f"X-Callback-Url: {problem}",
+                                          [{"field": "X-Callback-Url", "message": problem}]))
     run, new = _claim(rt, call)
     backbone_logging.bind(run_id=run.id, tenant_id=call.tenant_id)
     if not new:
@@ -170,6 +177,18 @@ def call_action(rt: Runtime, call: Call) -> Answer:
         enqueue_heavy(rt, run.id, 1)
         return _answer_of(run)
     return _answer_of(execute(rt, call.spec, run.id, reason="call"))
+
+
+def _callback_problem(rt: Runtime, call: Call) -> str | None:
+    """Why the callback URL is unusable; fast actions answer inline and ignore it."""
+    if call.spec.weight != Weight.HEAVY:
+        call.callback_url = None
+        return None
+    try:
+        check_target(call.callback_url or "", allow_private=rt.settings.hooks_allow_private_targets)
+    except BadTarget as exc:
+        return str(exc)
+    return None
 
 
 def _repeat(run: ActionRun, call: Call) -> Answer:
@@ -218,6 +237,7 @@ def _finish(session: Session, rt: Runtime, run_id: str, number: int, *, status: 
     if status in (RunStatus.SUCCEEDED, RunStatus.FAILED):
         run.finished_at = now
         run.duration_ms = int((now - (run.started_at or now)).total_seconds() * 1000)
+        schedule_callback(session, rt, run)
 
 
 def error_dict(exc: ActionError) -> dict[str, Any]:

@@ -7,12 +7,14 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from actions.context import InvoiceLineDraft, RateCard, StoredInvoice
-from connector.db.models import Customer, Invoice, InvoiceLine, Job, JobPart, Technician
+from actions.context import CompletedJob, InvoiceFacts, InvoiceLineDraft, RateCard, StoredInvoice
+from connector.db.models import Customer, Invoice, InvoiceLine, Job, JobPart, Payment, Technician
 from connector.db.models import RateCard as RateCardRow
 from triggers.canonical import CustomerRef, JobSnapshot, JobStatus, PartUsed, TechnicianRef
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from sqlalchemy.orm import Session
 
     from actions.context import AccountingReceipt, InvoiceDraft
@@ -120,6 +122,50 @@ class SqlStore:
             )
         self.session.flush()
         return self._stored(invoice)
+
+    def completed_jobs(self, start: datetime, end: datetime) -> list[CompletedJob]:
+        rows = self.session.execute(
+            sa.select(Job.id, Job.source_id, Job.completed_at, Customer.name)
+            .outerjoin(Customer, Customer.id == Job.customer_id)
+            .where(Job.tenant_id == self.tenant_id, Job.status == "completed",
+                   Job.completed_at >= start, Job.completed_at < end)
+            .order_by(Job.completed_at)
+        ).all()
+        return [CompletedJob(job_id, source_id, completed_at, name) for job_id, source_id, completed_at, name in rows]
+
+    def invoice_facts(self, job_ids: list[str], issued_from: datetime, issued_to: datetime) -> list[InvoiceFacts]:
+        in_period = sa.and_(Invoice.issued_at >= issued_from, Invoice.issued_at < issued_to)
+        # Chunked IN lists: the period can hold thousands of jobs.
+        invoices: dict[str, Invoice] = {
+            i.id: i for i in self.session.scalars(
+                sa.select(Invoice).where(Invoice.tenant_id == self.tenant_id, in_period))
+        }
+        for chunk in (job_ids[n:n + 500] for n in range(0, len(job_ids), 500)):
+            for invoice in self.session.scalars(
+                sa.select(Invoice).where(Invoice.tenant_id == self.tenant_id, Invoice.job_id.in_(chunk))
+            ):
+                invoices[invoice.id] = invoice
+        line_sums = self._sums(InvoiceLine, list(invoices))
+        paid_sums = self._sums(Payment, list(invoices))
+        return [
+            InvoiceFacts(
+                id=i.id, number=i.number, job_id=i.job_id, status=i.status, subtotal=Decimal(i.subtotal),
+                tax=Decimal(i.tax), total=Decimal(i.total), line_sum=line_sums.get(i.id, Decimal(0)),
+                amount_paid=Decimal(i.amount_paid), payments_sum=paid_sums.get(i.id, Decimal(0)), due_at=i.due_at,
+            )
+            for i in sorted(invoices.values(), key=lambda inv: (inv.issued_at, inv.number))
+        ]
+
+    def _sums(self, model: type[InvoiceLine] | type[Payment], ids: list[str]) -> dict[str, Decimal]:
+        # Summed here, not in SQL: SQLite keeps money as exact text, which SUM() would turn into floats.
+        sums: dict[str, Decimal] = {}
+        for chunk in (ids[n:n + 500] for n in range(0, len(ids), 500)):
+            for invoice_id, value in self.session.execute(
+                sa.select(model.invoice_id, model.amount)
+                .where(model.tenant_id == self.tenant_id, model.invoice_id.in_(chunk))
+            ):
+                sums[invoice_id] = sums.get(invoice_id, Decimal(0)) + Decimal(value)
+        return sums
 
     def _stored(self, invoice: Invoice) -> StoredInvoice:
         lines = self.session.scalars(

@@ -4,34 +4,27 @@ from __future__ import annotations
 
 import json
 import logging
-import random
 import time
 from dataclasses import dataclass
 from datetime import timedelta
-from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING
 
-import requests
 import sqlalchemy as sa
 
 from connector.db.models import Delivery, DeliveryAttempt, HookSubscription
 from connector.db.models.hooks import DeliveryStatus
 from connector.hooks import signing
 from connector.hooks.schedule import enqueue_delivery
-from connector.hooks.targets import BadTarget, check_target
 from connector.jobs.queues import enqueue_after_commit
+from connector.outbound import Outcome, backoff, post_json
 
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from connector.config import Settings
     from connector.runtime import Runtime
 
 logger = logging.getLogger(__name__)
 
-USER_AGENT = "Backbone-Webhooks/1"
-RETRY_STATUSES = {408, 409, 425, 429}
-MAX_RETRY_AFTER = 24 * 3600.0
 
 
 @dataclass(frozen=True)
@@ -42,36 +35,6 @@ class Claim:
     url: str
     secret: str
     body: bytes
-
-
-@dataclass(frozen=True)
-class Outcome:
-    kind: str  # succeeded | retry | failed | gone
-    status_code: int | None = None
-    error: str | None = None
-    retry_after: float | None = None
-
-
-def backoff(settings: Settings, attempt: int, retry_after: float | None, rng: random.Random | None = None) -> float:
-    """Exponential backoff with full jitter; a Retry-After from the receiver is a floor."""
-    ceiling = min(settings.hook_backoff_cap_seconds, settings.hook_backoff_base_seconds * 2 ** (attempt - 1))
-    delay = (rng or random.SystemRandom()).uniform(0, ceiling)
-    if retry_after is not None:
-        delay = max(delay, min(retry_after, MAX_RETRY_AFTER))
-    return delay
-
-
-def parse_retry_after(value: str | None, now: datetime) -> float | None:
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, (when - now).total_seconds())
 
 
 def _claim(rt: Runtime, delivery_id: str) -> Claim | None:
@@ -97,29 +60,11 @@ def _claim(rt: Runtime, delivery_id: str) -> Claim | None:
 
 
 def _send(rt: Runtime, claim: Claim) -> Outcome:
-    try:
-        check_target(claim.url, allow_private=rt.settings.hooks_allow_private_targets)
-    except BadTarget as exc:
-        return Outcome("failed", error=str(exc))
-    headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT,
-               **signing.headers(claim.secret, f"msg_{claim.delivery_id}", int(time.time()), claim.body)}
-    try:
-        response = requests.post(claim.url, data=claim.body, headers=headers,
-                                 timeout=rt.settings.hook_timeout_seconds, allow_redirects=False)
-    except requests.Timeout:
-        return Outcome("retry", error="Timed out waiting for the receiver.")
-    except requests.RequestException as exc:
-        return Outcome("retry", error=f"Could not connect: {type(exc).__name__}.")
-    code = response.status_code
-    if 200 <= code < 300:
-        return Outcome("succeeded", code)
-    if code == 410:
-        return Outcome("gone", code, "The receiver answered 410 Gone: subscription removed.")
-    excerpt = response.text[:200]
-    if code >= 500 or code in RETRY_STATUSES:
-        return Outcome("retry", code, f"HTTP {code}: {excerpt}",
-                       parse_retry_after(response.headers.get("Retry-After"), rt.clock()))
-    return Outcome("failed", code, f"HTTP {code}: {excerpt}")
+    headers = signing.headers(claim.secret, f"msg_{claim.delivery_id}", int(time.time()), claim.body)
+    outcome = post_json(rt.settings, claim.url, claim.body, headers, rt.clock())
+    if outcome.kind == "gone":
+        return Outcome("gone", outcome.status_code, "The receiver answered 410 Gone: subscription removed.")
+    return outcome
 
 
 def _record(rt: Runtime, claim: Claim, outcome: Outcome, started: float) -> str:

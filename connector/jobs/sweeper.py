@@ -68,6 +68,23 @@ def _requeue_heavy_runs(rt: Runtime) -> int:
     return count
 
 
+def _requeue_callbacks(rt: Runtime) -> int:
+    from connector.api.callbacks import PENDING, callback_job_id, enqueue_callback
+
+    with rt.db.session() as session:
+        pending = session.execute(
+            sa.select(ActionRun.id, ActionRun.callback_attempts)
+            .where(ActionRun.callback_status == PENDING, ActionRun.finished_at <= rt.clock() - GRACE)
+            .limit(BATCH)
+        ).all()
+    count = 0
+    for run_id, attempts in pending:
+        if not rt.queues.is_live(callback_job_id(run_id, attempts + 1)):
+            enqueue_callback(rt, run_id, attempts + 1)
+            count += 1
+    return count
+
+
 def _fail_interrupted_runs(rt: Runtime) -> int:
     now = rt.clock()
     fast_cutoff = now - timedelta(minutes=10)
@@ -91,6 +108,7 @@ def sweep(rt: Runtime) -> dict[str, int]:
         "leases_released": _release_stale_leases(rt),
         "deliveries_requeued": _requeue_deliveries(rt),
         "runs_requeued": _requeue_heavy_runs(rt),
+        "callbacks_requeued": _requeue_callbacks(rt),
         "runs_interrupted": _fail_interrupted_runs(rt),
     }
     if any(counts.values()):

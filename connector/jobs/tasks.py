@@ -67,6 +67,13 @@ def _reason(rt: Runtime, run_id: str) -> str:
     return "replay" if last == RunStatus.FAILED else "retry"
 
 
+def send_callback(run_id: str) -> str:
+    from connector.api.callbacks import send_callback as send
+
+    _bind()
+    return send(current(), run_id)
+
+
 def sweep() -> dict[str, int]:
     from connector.jobs.sweeper import sweep as do_sweep
 

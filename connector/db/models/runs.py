@@ -45,6 +45,10 @@ class ActionRun(TenantScoped, Base):
     caller_id: Mapped[str | None] = mapped_column(sa.String(64))
     caller_label: Mapped[str | None] = mapped_column(sa.String(200))
     callback_url: Mapped[str | None] = mapped_column(sa.Text)
+    # Heavy runs called with a callback URL: pending until the result is POSTed (sent) or given up (failed).
+    callback_status: Mapped[str | None] = mapped_column(sa.String(20))
+    callback_attempts: Mapped[int] = mapped_column(default=0)
+    callback_error: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from connector.db.models import Delivery, DeliveryAttempt, HookSubscription
 from connector.hooks import signing
-from connector.hooks.delivery import backoff, parse_retry_after
+from connector.outbound import backoff, parse_retry_after
 from tests.factories import bearer
 from tests.helpers import T0, post_sandbox
 

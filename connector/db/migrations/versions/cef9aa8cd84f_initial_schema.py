@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 770dab407331
+Revision ID: cef9aa8cd84f
 Revises: 
-Create Date: 2026-11-25 08:58:44.841691
+Create Date: 2026-11-25 09:41:35.710559
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from alembic import op
 import connector.db.base
 
 
-revision: str = '770dab407331'
+revision: str = 'cef9aa8cd84f'
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -74,6 +74,9 @@ def upgrade() -> None:
     sa.Column('caller_id', sa.String(length=64), nullable=True),
     sa.Column('caller_label', sa.String(length=200), nullable=True),
     sa.Column('callback_url', sa.Text(), nullable=True),
+    sa.Column('callback_status', sa.String(length=20), nullable=True),
+    sa.Column('callback_attempts', sa.Integer(), nullable=False),
+    sa.Column('callback_error', sa.Text(), nullable=True),
     sa.Column('created_at', connector.db.base.UTCDateTime(), nullable=False),
     sa.Column('started_at', connector.db.base.UTCDateTime(), nullable=True),
     sa.Column('finished_at', connector.db.base.UTCDateTime(), nullable=True),
