@@ -104,10 +104,14 @@ def validation_fields(exc: ValidationError) -> list[dict[str, str]]:
     return fields
 
 
+def fields_message(fields: list[dict[str, str]]) -> str:
+    """One line naming every bad field and its problem (Zapier and Make show a single message)."""
+    return "Invalid input: " + "; ".join(f"{f['field']}: {f['message'].rstrip('.')}" for f in fields) + "."
+
+
 def validation_error_body(exc: ValidationError) -> dict[str, Any]:
     fields = validation_fields(exc)
-    names = ", ".join(f["field"] for f in fields)
-    return error_body("invalid_input", f"Invalid input: {names}.", fields)
+    return error_body("invalid_input", fields_message(fields), fields)
 
 
 def action_error_status(exc: ActionError) -> int:

@@ -13,7 +13,7 @@ from triggers.canonical import CanonicalEvent, JobSnapshot, JobStatus
 class JobEventItem(BaseModel):
     """Fields every job trigger item carries."""
 
-    id: str = Field(description="Unique id of this item (the event id); Zapier dedupes on it.")
+    id: str = Field(description="Unique id of this item (the event id), the same on every delivery of it.")
     event_type: str = Field(description="Canonical event type, e.g. job.completed.")
     occurred_at: datetime = Field(description="When it happened (UTC, ISO 8601).")
     job_id: str = Field(description="Backbone job id; pass it to Generate Invoice.")

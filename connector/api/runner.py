@@ -26,7 +26,7 @@ from connector.api.callbacks import schedule_callback
 from connector.context import build_context
 from connector.db.models import ActionAttempt, ActionRun, AuditEntry
 from connector.db.models.runs import RunStatus
-from connector.errors import action_error_body, action_error_status, error_body, validation_fields
+from connector.errors import action_error_body, action_error_status, error_body, fields_message, validation_fields
 from connector.hooks.targets import BadTarget, check_target
 from connector.jobs.queues import enqueue_after_commit
 
@@ -105,7 +105,7 @@ def _invalid(call: Call) -> dict[str, Any] | None:
         call.spec.input.model_validate(call.body)
     except ValidationError as exc:
         fields = validation_fields(exc)
-        return {"code": INVALID_INPUT, "message": "Invalid input: " + ", ".join(f["field"] for f in fields) + ".",
+        return {"code": INVALID_INPUT, "message": fields_message(fields),
                 "fields": fields, "retryable": False}
     return None
 
