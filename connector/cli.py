@@ -159,6 +159,21 @@ def seed_demo() -> None:
     click.echo("Seeded.")
 
 
+@main.group(help="The generated Zapier and Make apps (manifests/).")
+def manifests() -> None:
+    pass
+
+
+@manifests.command("build", help="Write manifests/zapier and manifests/make from the catalogs.")
+@click.option("--check", is_flag=True, help="Fail if the committed files differ from what the code generates.")
+def manifests_build(check: bool) -> None:
+    from manifests.build import main as build_main
+
+    status = build_main(["--check"] if check else [])
+    if status:
+        raise SystemExit(status)
+
+
 @main.group(help="Users.")
 def user() -> None:
     pass

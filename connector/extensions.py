@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 from flask import current_app, request
 from flask_limiter import HeaderNames, Limiter
@@ -21,6 +22,11 @@ def connection_key() -> str:
 def api_rate_limit() -> str:
     """The configured per-connection limit for the machine API (read per request)."""
     return str(current_app.extensions["backbone.settings"].rate_limit)
+
+
+#: One budget per connection, shared by every machine-API route (decorate blueprints and views).
+def api_limit(obj: Any) -> Any:
+    return limiter.shared_limit(api_rate_limit, scope="api")(obj)
 
 
 csrf = CSRFProtect()

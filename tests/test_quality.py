@@ -47,3 +47,9 @@ def test_migrations_match_the_models(backend: str, tmp_path: Path) -> None:
     migrate.check(url)  # raises when autogenerate would find a difference
     migrate.downgrade(url, "base")
     migrate.upgrade(url)
+
+
+def test_committed_manifests_are_what_the_catalogs_generate() -> None:
+    """Tests that `backbone manifests build --check` passes: nobody hand-edited a generated file."""
+    result = _run(str(BIN / "backbone"), "manifests", "build", "--check")
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -12,7 +12,7 @@ from connector.api.runner import Call, Caller, call_action
 from connector.auth.guard import current_principal, require_token
 from connector.db.models import ActionRun, Event, User
 from connector.errors import NotFoundError, Unprocessable
-from connector.extensions import api_rate_limit, limiter
+from connector.extensions import api_limit
 from triggers.canonical import CanonicalEvent, EventType
 from triggers.catalog import REGISTRY as TRIGGERS
 
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from connector.runtime import Runtime
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-limiter.limit(api_rate_limit)(bp)
+api_limit(bp)
 
 MAX_POLL_ITEMS = 100
 

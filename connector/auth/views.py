@@ -18,7 +18,7 @@ from connector.auth.server import metadata, oauth_server
 from connector.auth.tokens import GrantUser
 from connector.db.models import Tenant, User
 from connector.errors import NotFoundError
-from connector.extensions import csrf, login_manager
+from connector.extensions import api_limit, csrf, login_manager
 
 if TYPE_CHECKING:
     from werkzeug.wrappers import Response
@@ -104,6 +104,7 @@ def server_metadata() -> Response:
 
 
 @bp.get("/api/v1/me")
+@api_limit
 @require_token("profile")
 def me() -> Response:
     """The connection test Zapier and Make run: who this token acts for."""

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from connector.auth.guard import current_principal, require_token
 from connector.db.models import HookSubscription
 from connector.errors import NotFoundError, Unprocessable, validation_error_body
-from connector.extensions import api_rate_limit, limiter
+from connector.extensions import api_limit
 from connector.hooks import signing
 from connector.hooks.delivery import unsubscribe
 from connector.hooks.targets import BadTarget, check_target
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from connector.runtime import Runtime
 
 bp = Blueprint("hooks", __name__, url_prefix="/api/v1/hooks")
-limiter.limit(api_rate_limit)(bp)
+api_limit(bp)
 
 
 class HookCreate(BaseModel):

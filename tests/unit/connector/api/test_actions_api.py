@@ -210,9 +210,11 @@ def test_run_status_is_tenant_scoped(client, runtime, tenant, other_tenant, toke
 
 def test_rate_limit_answers_429_with_retry_after_per_connection(client, runtime, tenant, other_tenant, token) -> None:
     object.__setattr__(runtime.settings, "rate_limit", "3 per minute")
-    for _ in range(3):
-        assert client.get("/api/v1/triggers/job_completed", headers=bearer(token)).status_code == 200
-    limited = client.get("/api/v1/triggers/job_completed", headers=bearer(token))
+    # One budget per connection across routes.
+    assert client.get("/api/v1/triggers/job_completed", headers=bearer(token)).status_code == 200
+    assert client.get("/api/v1/hooks", headers=bearer(token)).status_code == 200
+    assert client.get("/api/v1/me", headers=bearer(token)).status_code == 200
+    limited = client.get("/api/v1/triggers/job_status_changed", headers=bearer(token))
     assert limited.status_code == 429 and limited.json["error"]["code"] == "rate_limited"
     assert 1 <= int(limited.headers["Retry-After"]) <= 60
     other = issue_token(runtime, other_tenant)  # another connection has its own budget

@@ -1,0 +1,209 @@
+"""The generated Zapier app run by zapier-platform-core (Node) against the live Backbone.
+
+The Node driver (`tests/client/zapier/run.js`) plays Zapier: it runs the app's functions with
+`createAppTester`/`createAppHandler` and listens on 127.0.0.1 for hook deliveries and heavy-action
+callbacks. What only Backbone's side can do it asks of a small control server here: sign in and
+consent (the user's browser), expire an access token (time passing), send a signed sandbox webhook
+(the field-service system) and pick action inputs that fit the live data.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import threading
+import time
+import uuid
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING, Any
+
+import pytest
+import requests
+import sqlalchemy as sa
+
+from actions.catalog import REGISTRY as ACTIONS
+from connector.crypto import digest
+from connector.db.models import Job, OAuthToken
+from tests.client import zapier_npm
+from tests.helpers import job_data, sandbox_webhook
+from triggers.canonical import EventType
+from triggers.catalog import REGISTRY as TRIGGERS
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+    from pathlib import Path
+
+    from tests.client.conftest import LiveApp
+
+pytestmark = pytest.mark.client
+
+DRIVER = zapier_npm.ROOT / "tests" / "client" / "zapier" / "run.js"
+REDIRECT_URI = "https://zapier.com/dashboard/auth/oauth/return/App000001CLIAPI/"
+DRIVER_TIMEOUT = 90
+#: What the sandbox FSM can send (other canonical events come from Backbone itself or from rules).
+SANDBOX_TOPICS = [t for t in EventType if t.value.startswith("job.")] + [EventType.INVOICE_SENT, EventType.INVOICE_PAID]
+#: Above the API calls one connection makes before the throttling step (5 per trigger, 2 per action,
+#: a few for OAuth), so only the last step, which polls in a loop, runs into it.
+RATE_LIMIT = 10 + 6 * len(TRIGGERS) + 4 * len(ACTIONS)
+
+
+@dataclass
+class ActionInputs:
+    valid: dict[str, Any]
+    invalid: dict[str, Any]
+    invalid_fields: list[str]
+
+
+def generate_invoice_inputs(live: LiveApp) -> ActionInputs:
+    with live.runtime.db.session() as session:
+        job_id = session.scalar(sa.select(Job.id).where(Job.tenant_id == live.tenant.tenant_id,
+                                                        Job.status == "completed").limit(1))
+    assert job_id, "no completed job: the job_completed trigger step should have made one"
+    return ActionInputs({"job_id": job_id, "labour_hours": "1.5", "notes": "From the Zapier client test"},
+                        {"labour_hours": "99"}, ["job_id", "labour_hours"])
+
+
+def reconcile_inputs(live: LiveApp) -> ActionInputs:
+    today = datetime.now(UTC).date()
+    # Zapier datetime fields send ISO timestamps; the app keeps their date part for date inputs.
+    return ActionInputs({"since": f"{today - timedelta(days=30)}T00:00:00-05:00", "until": f"{today}T09:00:00Z"},
+                        {"invoice_grace_hours": "-1"}, ["invoice_grace_hours"])
+
+
+#: Valid and invalid input for every action, chosen against the live data.
+INPUTS: dict[str, Callable[[LiveApp], ActionInputs]] = {
+    "generate_invoice": generate_invoice_inputs,
+    "reconcile": reconcile_inputs,
+}
+
+
+@pytest.fixture
+def live_settings_overrides() -> dict[str, Any]:
+    return {"rate_limit": f"{RATE_LIMIT} per minute"}
+
+
+def consent(live: LiveApp, url: str) -> str:
+    """Signs the owner in and approves the consent page; returns the redirect Location."""
+    browser = requests.Session()
+    browser.trust_env = False  # loopback only: no proxy from the environment
+
+    def csrf(html: str) -> str:
+        match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
+        assert match, "no CSRF token on the page"
+        return match.group(1)
+
+    login = browser.get(f"{live.base_url}/login", timeout=10)
+    signed = browser.post(f"{live.base_url}/login", allow_redirects=False, timeout=10, data={
+        "email": live.tenant.owner_email, "password": live.password, "csrf_token": csrf(login.text)})
+    assert signed.status_code == 302, f"sign-in failed: {signed.status_code}"
+    page = browser.get(url, timeout=10)
+    assert page.status_code == 200, f"consent page: {page.status_code} {page.text[:300]}"
+    answer = browser.post(url, allow_redirects=False, timeout=10,
+                          data={"csrf_token": csrf(page.text), "decision": "approve"})
+    assert answer.status_code == 302, f"consent: {answer.status_code} {answer.text[:300]}"
+    return str(answer.headers["Location"])
+
+
+def expire(live: LiveApp, access_token: str) -> int:
+    """Moves the access token's expiry into the past, as if its lifetime had run out."""
+    with live.runtime.db.session() as session:
+        result = session.execute(sa.update(OAuthToken).where(OAuthToken.access_token_digest == digest(access_token))
+                                 .values(access_expires_at=datetime.now(UTC) - timedelta(seconds=5)))
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def fire(live: LiveApp, trigger: str) -> dict[str, Any]:
+    """Sends a signed sandbox webhook whose canonical event feeds `trigger`."""
+    spec = TRIGGERS[trigger]
+    topics = [t for t in SANDBOX_TOPICS if t in spec.event_types]
+    if not topics or not topics[0].value.startswith("job."):
+        raise LookupError(f"teach tests/client/test_zapier_app.py how to fire {trigger!r} from the sandbox")
+    topic = topics[0].value
+    source_id = f"ZAP-{uuid.uuid4().hex[:8].upper()}"
+    data = job_data(source_id, completion_notes="Zapier client test.",
+                    parts=[{"sku": "FS-100", "description": "Flame sensor", "quantity": "1", "unit_cost": "18.40"}])
+    body, headers = sandbox_webhook(live.tenant, topic, datetime.now(UTC).replace(microsecond=0), data)
+    with requests.Session() as fsm:
+        fsm.trust_env = False
+        response = fsm.post(f"{live.base_url}/webhooks/sandbox", data=body, headers=headers, timeout=10)
+    assert response.status_code == 200 and response.json()["received"] == 1, response.text
+    return {"topic": topic, "match": {"job_source_id": source_id}}
+
+
+class Control:
+    """The control server the driver calls for what only Backbone's side can do."""
+
+    def __init__(self, live: LiveApp) -> None:
+        routes: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+            "/consent": lambda body: {"location": consent(live, body["url"])},
+            "/expire": lambda body: {"expired": expire(live, body["access_token"])},
+            "/fire": lambda body: fire(live, body["trigger"]),
+            "/inputs": lambda body: asdict(INPUTS[body["action"]](live)),
+        }
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", "0"))) or b"{}")
+                try:
+                    status, answer = 200, routes[self.path](body)
+                except Exception as exc:  # reported to the driver, which fails the test
+                    status, answer = 500, {"error": f"{type(exc).__name__}: {exc}"}
+                data = json.dumps(answer).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: Any) -> None:
+                return None
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def __enter__(self) -> Control:
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture(scope="session")
+def zapier_modules() -> Path:
+    return zapier_npm.install()
+
+
+@pytest.fixture
+def control(live_app: LiveApp) -> Iterator[Control]:
+    with Control(live_app) as server:
+        yield server
+
+
+def test_every_action_has_client_test_inputs() -> None:
+    assert set(INPUTS) == set(ACTIONS), "add valid and invalid inputs for new actions to INPUTS"
+
+
+def test_zapier_app_runs_in_zapiers_runtime_against_the_live_app(
+    live_app: LiveApp, control: Control, zapier_modules: Path, tmp_path: Path
+) -> None:
+    """Tests OAuth, every trigger (hook and polling), every action and throttling through core."""
+    client_id, client_secret = live_app.add_oauth_client("Zapier", REDIRECT_URI)
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({
+        "appDir": str(zapier_npm.APP_DIR), "baseUrl": live_app.base_url, "controlUrl": control.url,
+        "redirectUri": REDIRECT_URI, "ownerEmail": live_app.tenant.owner_email, "throttleAttempts": RATE_LIMIT + 5,
+    }))
+    env = {**os.environ, "NODE_ENV": "test", "NODE_PATH": str(zapier_modules), "CLIENT_ID": client_id,
+           "CLIENT_SECRET": client_secret}
+    started = time.monotonic()
+    done = subprocess.run([zapier_npm.node(), str(DRIVER), str(config)], env=env, capture_output=True, text=True,
+                          timeout=DRIVER_TIMEOUT, check=False)
+    print(done.stdout + done.stderr + f"driver: {time.monotonic() - started:.1f} s")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "all steps passed" in done.stdout
