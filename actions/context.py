@@ -113,6 +113,49 @@ class InvoiceFacts:
     due_at: datetime
 
 
+@dataclass(frozen=True)
+class PlanningTechnician:
+    """A technician as route planning needs it."""
+
+    id: str
+    name: str
+    skills: tuple[str, ...]
+    home: tuple[float, float] | None
+    truck_stock: tuple[tuple[str, int], ...] = ()
+
+
+@dataclass(frozen=True)
+class PlanningJob:
+    """A job as route planning needs it (times UTC)."""
+
+    id: str
+    source_id: str | None
+    customer_name: str | None
+    location: tuple[float, float] | None
+    window_start: datetime | None
+    window_end: datetime | None
+    duration_minutes: int
+    skills: tuple[str, ...]
+    priority: str
+    status: str
+    technician_id: str | None
+    started_at: datetime | None
+    parts: tuple[tuple[str, int], ...] = ()
+
+
+@dataclass(frozen=True)
+class StoredPlan:
+    """A route plan Backbone made, kept so the next plan can stay close to it."""
+
+    id: str
+    created_at: datetime
+    window_start: datetime
+    window_end: datetime
+    routes: list[dict[str, Any]]
+    unassigned: list[dict[str, Any]]
+    kpis: dict[str, Any]
+
+
 class Store(Protocol):
     """Tenant-scoped reads and writes; every implementation is bound to one tenant."""
 
@@ -133,6 +176,18 @@ class Store(Protocol):
 
     def invoice_facts(self, job_ids: list[str], issued_from: datetime, issued_to: datetime) -> list[InvoiceFacts]:
         """Invoices of these jobs, plus every invoice issued in [issued_from, issued_to)."""
+
+    def planning_technicians(self, ids: list[str] | None) -> list[PlanningTechnician]:
+        """The given technicians (all active ones when None); unknown ids are left out."""
+
+    def planning_jobs(self, ids: list[str] | None, start: datetime, end: datetime) -> list[PlanningJob]:
+        """The given jobs, or (ids None) every job not done or cancelled scheduled in [start, end)."""
+
+    def save_plan(self, plan: StoredPlan, run_id: str | None) -> None:
+        """Keeps a plan."""
+
+    def get_plan(self, plan_id: str) -> StoredPlan | None:
+        """A plan this tenant made, or None."""
 
 
 class Accounting(Protocol):
@@ -161,6 +216,8 @@ class Context:
         accounting: The tenant's accounting system.
         events: Sink for canonical events.
         clock: Returns the current UTC time.
+        timezone: The tenant's IANA time zone (for local business hours).
+        progress: Reports progress of a long run (e.g. best objective so far), shown on the run.
     """
 
     tenant_id: str
@@ -170,3 +227,5 @@ class Context:
     accounting: Accounting
     events: EventSink
     clock: Callable[[], datetime]
+    timezone: str = "UTC"
+    progress: Callable[[dict[str, Any]], None] = field(default=lambda _update: None)

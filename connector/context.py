@@ -8,9 +8,10 @@ import sqlalchemy as sa
 
 from actions.context import Context
 from actions.errors import UpstreamUnavailable
-from connector.db.models import Install
+from connector.db.models import Install, Tenant
 from connector.db.store import SqlStore
 from connector.ingest.recorder import SessionEventSink
+from connector.jobs import progress
 from connector.sandbox.accounting import SandboxAccounting
 
 if TYPE_CHECKING:
@@ -38,6 +39,7 @@ def accounting_for(rt: Runtime, session: Session, tenant_id: str) -> Accounting:
 
 
 def build_context(rt: Runtime, session: Session, *, tenant_id: str, run_id: str, idempotency_key: str) -> Context:
+    timezone = session.scalar(sa.select(Tenant.timezone).where(Tenant.id == tenant_id)) or "UTC"
     return Context(
         tenant_id=tenant_id,
         run_id=run_id,
@@ -46,4 +48,6 @@ def build_context(rt: Runtime, session: Session, *, tenant_id: str, run_id: str,
         accounting=accounting_for(rt, session, tenant_id),
         events=SessionEventSink(session, rt.queues, tenant_id),
         clock=rt.clock,
+        timezone=timezone,
+        progress=progress.reporter(rt, run_id),
     )

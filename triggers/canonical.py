@@ -34,6 +34,7 @@ class EventType(enum.StrEnum):
     INVOICE_SENT = "invoice.sent"
     INVOICE_PAID = "invoice.paid"
     STOCK_CHANGED = "stock.changed"
+    ROUTE_OPTIMIZED = "route.optimized"
 
 
 class JobStatus(enum.StrEnum):

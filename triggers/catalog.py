@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from triggers import job_completed, job_status_changed
+from triggers import job_completed, job_status_changed, route_optimized
 
 if TYPE_CHECKING:
     from triggers.canonical import EventType
@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 TRIGGERS: tuple[TriggerSpec, ...] = (
     job_completed.TRIGGER,
     job_status_changed.TRIGGER,
+    route_optimized.TRIGGER,
 )
 
 REGISTRY: dict[str, TriggerSpec] = {spec.key: spec for spec in TRIGGERS}

@@ -13,6 +13,7 @@ from connector.auth.guard import current_principal, require_token
 from connector.db.models import ActionRun, Event, User
 from connector.errors import NotFoundError, Unprocessable
 from connector.extensions import api_limit
+from connector.jobs import progress
 from triggers.canonical import CanonicalEvent, EventType
 from triggers.catalog import REGISTRY as TRIGGERS
 
@@ -94,7 +95,7 @@ def run_status(run_id: str) -> Response:
             raise NotFoundError(f"No run {run_id!r}.", field="run_id")
         return jsonify({
             "run_id": run.id, "action": run.action_key, "status": run.status, "attempts": run.attempts,
-            "result": run.result, "error": run.error,
+            "result": run.result, "error": run.error, "progress": progress.read(_runtime(), run.id),
             "created_at": run.created_at.isoformat().replace("+00:00", "Z"),
             "finished_at": run.finished_at.isoformat().replace("+00:00", "Z") if run.finished_at else None,
         })

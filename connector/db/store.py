@@ -7,8 +7,17 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from actions.context import CompletedJob, InvoiceFacts, InvoiceLineDraft, RateCard, StoredInvoice
-from connector.db.models import Customer, Invoice, InvoiceLine, Job, JobPart, Payment, Technician
+from actions.context import (
+    CompletedJob,
+    InvoiceFacts,
+    InvoiceLineDraft,
+    PlanningJob,
+    PlanningTechnician,
+    RateCard,
+    StoredInvoice,
+    StoredPlan,
+)
+from connector.db.models import Customer, Invoice, InvoiceLine, Job, JobPart, Payment, RoutePlan, Technician
 from connector.db.models import RateCard as RateCardRow
 from triggers.canonical import CustomerRef, JobSnapshot, JobStatus, PartUsed, TechnicianRef
 
@@ -166,6 +175,74 @@ class SqlStore:
             ):
                 sums[invoice_id] = sums.get(invoice_id, Decimal(0)) + Decimal(value)
         return sums
+
+    def planning_technicians(self, ids: list[str] | None) -> list[PlanningTechnician]:
+        query = sa.select(Technician).where(Technician.tenant_id == self.tenant_id)
+        query = query.where(Technician.id.in_(ids)) if ids is not None else query.where(Technician.active.is_(True))
+        return [
+            PlanningTechnician(
+                id=t.id, name=t.name, skills=tuple(t.skills or ()),
+                home=(t.home_lat, t.home_lng) if t.home_lat is not None and t.home_lng is not None else None,
+            )
+            for t in self.session.scalars(query.order_by(Technician.name))
+        ]
+
+    def planning_jobs(self, ids: list[str] | None, start: datetime, end: datetime) -> list[PlanningJob]:
+        query = (
+            sa.select(Job, Customer)
+            .outerjoin(Customer, Customer.id == Job.customer_id)
+            .where(Job.tenant_id == self.tenant_id)
+        )
+        if ids is not None:
+            query = query.where(Job.id.in_(ids))
+        else:
+            query = query.where(Job.status.notin_(["completed", "cancelled"]), Job.scheduled_start >= start,
+                                Job.scheduled_start < end)
+        rows = self.session.execute(query.order_by(Job.scheduled_start, Job.id)).all()
+        parts = self._parts([job.id for job, _customer in rows])
+        return [self._planning_job(job, customer, parts.get(job.id, ())) for job, customer in rows]
+
+    def _parts(self, job_ids: list[str]) -> dict[str, tuple[tuple[str, int], ...]]:
+        found: dict[str, list[tuple[str, int]]] = {}
+        for chunk in (job_ids[n:n + 500] for n in range(0, len(job_ids), 500)):
+            for part in self.session.scalars(
+                sa.select(JobPart).where(JobPart.tenant_id == self.tenant_id, JobPart.job_id.in_(chunk))
+            ):
+                found.setdefault(part.job_id, []).append((part.sku, max(1, int(part.quantity))))
+        return {job_id: tuple(items) for job_id, items in found.items()}
+
+    @staticmethod
+    def _planning_job(job: Job, customer: Customer | None, parts: tuple[tuple[str, int], ...]) -> PlanningJob:
+        location = None
+        if customer is not None and customer.lat is not None and customer.lng is not None:
+            location = (customer.lat, customer.lng)
+        minutes = 60
+        if job.scheduled_start and job.scheduled_end and job.scheduled_end > job.scheduled_start:
+            minutes = int((job.scheduled_end - job.scheduled_start).total_seconds() // 60)
+        started = job.arrived_at if job.status == "arrived" else None
+        return PlanningJob(
+            id=job.id, source_id=job.source_id, customer_name=customer.name if customer else None,
+            location=location, window_start=job.scheduled_start, window_end=job.scheduled_end,
+            duration_minutes=minutes, skills=(job.skill,) if job.skill else (), priority=job.priority,
+            status=job.status, technician_id=job.technician_id, started_at=started, parts=parts,
+        )
+
+    def save_plan(self, plan: StoredPlan, run_id: str | None) -> None:
+        self.session.add(RoutePlan(
+            id=plan.id, tenant_id=self.tenant_id, run_id=run_id, created_at=plan.created_at,
+            window_start=plan.window_start, window_end=plan.window_end, routes=plan.routes,
+            unassigned=plan.unassigned, kpis=plan.kpis,
+        ))
+        self.session.flush()
+
+    def get_plan(self, plan_id: str) -> StoredPlan | None:
+        row = self.session.scalar(
+            sa.select(RoutePlan).where(RoutePlan.tenant_id == self.tenant_id, RoutePlan.id == plan_id)
+        )
+        if row is None:
+            return None
+        return StoredPlan(id=row.id, created_at=row.created_at, window_start=row.window_start,
+                          window_end=row.window_end, routes=row.routes, unassigned=row.unassigned, kpis=row.kpis)
 
     def _stored(self, invoice: Invoice) -> StoredInvoice:
         lines = self.session.scalars(

@@ -119,6 +119,8 @@ def expire(live: LiveApp, access_token: str) -> int:
 def fire(live: LiveApp, trigger: str) -> dict[str, Any]:
     """Sends a signed sandbox webhook whose canonical event feeds `trigger`."""
     spec = TRIGGERS[trigger]
+    if EventType.ROUTE_OPTIMIZED in spec.event_types:
+        return fire_plan(live)
     topics = [t for t in SANDBOX_TOPICS if t in spec.event_types]
     if not topics or not topics[0].value.startswith("job."):
         raise LookupError(f"teach tests/client/test_zapier_app.py how to fire {trigger!r} from the sandbox")
@@ -132,6 +134,21 @@ def fire(live: LiveApp, trigger: str) -> dict[str, Any]:
         response = fsm.post(f"{live.base_url}/webhooks/sandbox", data=body, headers=headers, timeout=10)
     assert response.status_code == 200 and response.json()["received"] == 1, response.text
     return {"topic": topic, "match": {"job_source_id": source_id}}
+
+
+def fire_plan(live: LiveApp) -> dict[str, Any]:
+    """Records a route.optimized event the way the optimizer does (no FSM webhook feeds this trigger)."""
+    from connector.ingest.recorder import record_event
+    from triggers.canonical import CanonicalEvent
+    from triggers.route_optimized import SAMPLE
+
+    plan_id = uuid.uuid4().hex
+    plan = SAMPLE.model_dump(mode="json") | {"plan_id": plan_id}
+    event = CanonicalEvent(event_id=f"route.optimized:{plan_id}", type=EventType.ROUTE_OPTIMIZED,
+                           occurred_at=datetime.now(UTC), source="backbone", subject_id=plan_id, data={"plan": plan})
+    with live.runtime.db.session() as session:
+        record_event(session, live.runtime.queues, live.tenant.tenant_id, event)
+    return {"topic": "route.optimized", "match": {"plan_id": plan_id}}
 
 
 class Control:

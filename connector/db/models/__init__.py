@@ -5,6 +5,7 @@ from connector.db.models.events import Event
 from connector.db.models.hooks import Delivery, DeliveryAttempt, HookSubscription
 from connector.db.models.installs import Install
 from connector.db.models.oauth import AuthorizationCode, OAuthClient, OAuthToken
+from connector.db.models.plans import RoutePlan
 from connector.db.models.projections import (
     Customer,
     Invoice,
@@ -38,6 +39,7 @@ __all__ = [
     "Payment",
     "RateCard",
     "Role",
+    "RoutePlan",
     "Technician",
     "Tenant",
     "User",

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: cef9aa8cd84f
+Revision ID: f95f440ff9a7
 Revises: 
-Create Date: 2026-11-25 09:41:35.710559
+Create Date: 2026-11-25 10:16:02.077008
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from alembic import op
 import connector.db.base
 
 
-revision: str = 'cef9aa8cd84f'
+revision: str = 'f95f440ff9a7'
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -186,6 +186,23 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('rate_cards', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_rate_cards_tenant_id'), ['tenant_id'], unique=False)
+
+    op.create_table('route_plans',
+    sa.Column('id', sa.String(length=32), nullable=False),
+    sa.Column('run_id', sa.String(length=32), nullable=True),
+    sa.Column('created_at', connector.db.base.UTCDateTime(), nullable=False),
+    sa.Column('window_start', connector.db.base.UTCDateTime(), nullable=False),
+    sa.Column('window_end', connector.db.base.UTCDateTime(), nullable=False),
+    sa.Column('routes', sa.JSON(), nullable=False),
+    sa.Column('unassigned', sa.JSON(), nullable=False),
+    sa.Column('kpis', sa.JSON(), nullable=False),
+    sa.Column('tenant_id', sa.String(length=32), nullable=False),
+    sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_route_plans_tenant_id_tenants'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_route_plans'))
+    )
+    with op.batch_alter_table('route_plans', schema=None) as batch_op:
+        batch_op.create_index('ix_route_plans_tenant_created', ['tenant_id', 'created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_route_plans_tenant_id'), ['tenant_id'], unique=False)
 
     op.create_table('technicians',
     sa.Column('id', sa.String(length=32), nullable=False),
@@ -526,6 +543,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_technicians_tenant_id'))
 
     op.drop_table('technicians')
+    with op.batch_alter_table('route_plans', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_route_plans_tenant_id'))
+        batch_op.drop_index('ix_route_plans_tenant_created')
+
+    op.drop_table('route_plans')
     with op.batch_alter_table('rate_cards', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_rate_cards_tenant_id'))
 
