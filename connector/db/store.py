@@ -29,6 +29,10 @@ if TYPE_CHECKING:
     from actions.context import AccountingReceipt, InvoiceDraft
 
 
+#: Expected time on site by job type, when the FSM gave none.
+DEFAULT_MINUTES = {"install": 180, "repair": 90, "diagnostic": 60, "maintenance": 60, "inspection": 45}
+
+
 def customer_address(customer: Customer) -> str | None:
     parts = [customer.address, customer.city]
     region = " ".join(p for p in (customer.region, customer.postal_code) if p)
@@ -216,9 +220,7 @@ class SqlStore:
         location = None
         if customer is not None and customer.lat is not None and customer.lng is not None:
             location = (customer.lat, customer.lng)
-        minutes = 60
-        if job.scheduled_start and job.scheduled_end and job.scheduled_end > job.scheduled_start:
-            minutes = int((job.scheduled_end - job.scheduled_start).total_seconds() // 60)
+        minutes = job.estimated_minutes or DEFAULT_MINUTES.get(job.job_type, 60)
         started = job.arrived_at if job.status == "arrived" else None
         return PlanningJob(
             id=job.id, source_id=job.source_id, customer_name=customer.name if customer else None,

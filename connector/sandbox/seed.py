@@ -324,6 +324,7 @@ def _job_row(ctx: _Ctx, visit: _Visit) -> Row | None:
         "status_changed_at": cancel or reached[status], "created_at": reached["created"],
         "scheduled_start": visit.window[0] if booked else None,
         "scheduled_end": visit.window[1] if booked else None,
+        "estimated_minutes": sum(visit.template.minutes) // 2,
         **{f"{stage}_at": reached.get(stage) for stage in STAGES[1:]},
         "cancelled_at": cancel,
         "completion_notes": visit.template.notes if status == "completed" else None,

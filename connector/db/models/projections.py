@@ -92,6 +92,8 @@ class Job(SourceMixin, TenantScoped, Base):
     completed_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
     completion_notes: Mapped[str | None] = mapped_column(sa.Text)
+    # Expected time on site, for route planning (None: a default by job type).
+    estimated_minutes: Mapped[int | None]
 
 
 class JobPart(TenantScoped, Base):

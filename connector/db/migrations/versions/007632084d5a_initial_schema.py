@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: f95f440ff9a7
+Revision ID: 007632084d5a
 Revises: 
-Create Date: 2026-11-25 10:16:02.077008
+Create Date: 2026-11-25 10:17:50.550579
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from alembic import op
 import connector.db.base
 
 
-revision: str = 'f95f440ff9a7'
+revision: str = '007632084d5a'
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -309,6 +309,7 @@ def upgrade() -> None:
     sa.Column('completed_at', connector.db.base.UTCDateTime(), nullable=True),
     sa.Column('cancelled_at', connector.db.base.UTCDateTime(), nullable=True),
     sa.Column('completion_notes', sa.Text(), nullable=True),
+    sa.Column('estimated_minutes', sa.Integer(), nullable=True),
     sa.Column('source', sa.String(length=40), nullable=False),
     sa.Column('source_id', sa.String(length=100), nullable=True),
     sa.Column('tenant_id', sa.String(length=32), nullable=False),
