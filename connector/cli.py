@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import click
 import sqlalchemy as sa
 
+from bench.cli import bench
 from connector.cli_oauth import oauth
 from connector.config import Settings
 
@@ -258,6 +259,7 @@ def replay(run_id: str, actor: str) -> None:
 
 
 main.add_command(oauth)
+main.add_command(bench)
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -40,12 +40,14 @@ class _Item:
     service: int
     windows: tuple[tuple[int, int], ...]
     solver_start: int
+    for_job: str | None = None
 
 
 def _items(problem: Problem, spec: Spec, raw: RawRoute) -> list[_Item]:
     """The planned stops and breaks of a raw route in time order, the end stop last."""
     vehicle = spec.vehicles[raw.vehicle]
     pending = sorted((start, k) for k, start in raw.breaks)
+    delivery = dict(spec.pairs)
     items: list[_Item] = []
     for node_id, at in zip(raw.nodes[1:], raw.times[1:], strict=True):
         while pending and (pending[0][0] < at or node_id == raw.nodes[-1]):
@@ -57,7 +59,9 @@ def _items(problem: Problem, spec: Spec, raw: RawRoute) -> list[_Item]:
             windows = node.windows or ((0, 2**62),)
             items.append(_Item("job", problem.jobs[node.ref].id, node.location, node.service, windows, at))
         elif node.kind == NODE_PICKUP:
-            items.append(_Item("pickup", problem.depots[node.ref].id, node.location, node.service, ((0, 2**62),), at))
+            job = problem.jobs[spec.nodes[delivery[node_id]].ref].id
+            items.append(_Item("pickup", problem.depots[node.ref].id, node.location, node.service, ((0, 2**62),), at,
+                               for_job=job))
     end = problem.technicians[raw.vehicle].end
     return [*items, _Item("end", "end", end, 0, ((0, 2**62),), raw.times[-1])]
 
@@ -123,7 +127,8 @@ class _Builder:
         travel = self.durations[last.location][item.location]
         self.stops.append(Stop(kind=item.kind, id=item.id, location=item.location,
                                arrival=last.end + travel + self._breaks, start=start, end=start + item.service,
-                               travel_time=travel, distance=self.distances[last.location][item.location]))
+                               travel_time=travel, distance=self.distances[last.location][item.location],
+                               for_job=item.for_job))
         self._breaks = 0
 
 

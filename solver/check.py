@@ -75,14 +75,22 @@ def _coverage(problem: Problem, result: RoutingResult) -> list[str]:
 
 @dataclass
 class _Parts:
-    """Parts on the truck, and pickups made and not yet used, along a route."""
+    """Parts on the truck, and pickups made and not yet used, along a route.
+
+    A pickup that names its job (`Stop.for_job`) serves that job only; one that does not serves the
+    first later job its depot can supply.
+    """
 
     truck: dict[str, int]
     pickups: list[Depot] = field(default_factory=list)
+    named: dict[str, Depot] = field(default_factory=dict)
 
     def serve(self, job: Job) -> bool:
+        depot_for_job = self.named.pop(job.id, None)
+        if depot_for_job is not None:
+            return depot_for_job.stock is None or _depot_supplies(depot_for_job, job)
         for depot in self.pickups:
-            if depot.stock is None or all(dict(depot.stock).get(p.sku, 0) >= p.quantity for p in job.parts):
+            if depot.stock is None or _depot_supplies(depot, job):
                 self.pickups.remove(depot)
                 return True
         if all(self.truck.get(p.sku, 0) >= p.quantity for p in job.parts):
@@ -90,6 +98,11 @@ class _Parts:
                 self.truck[p.sku] -= p.quantity
             return True
         return False
+
+
+def _depot_supplies(depot: Depot, job: Job) -> bool:
+    stock = dict(depot.stock or ())
+    return all(stock.get(p.sku, 0) >= p.quantity for p in job.parts)
 
 
 class _Route:
@@ -232,13 +245,18 @@ class _Route:
         load = 0
         for k, stop in enumerate(stops):
             if stop.kind == "pickup" and stop.id in self.depots:
-                parts.pickups.append(self.depots[stop.id])
+                if stop.for_job is None:
+                    parts.pickups.append(self.depots[stop.id])
+                else:
+                    parts.named[stop.for_job] = self.depots[stop.id]
             job = self.jobs.get(stop.id) if stop.kind == "job" else None
             if job is None or job.status != JobStatus.OPEN:
                 continue
             load += job.demand
             if job.parts and not parts.serve(job):
                 self.fail(f"stop {k} (job {job.id})", "parts neither on the truck nor picked up earlier")
+        for job_id in parts.named:
+            self.fail("", f"a pickup for job {job_id} is not followed by that job")
         if self.tech.capacity is not None and load > self.tech.capacity:
             self.fail("", f"load {load} exceeds capacity {self.tech.capacity}")
 

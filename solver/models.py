@@ -185,6 +185,7 @@ class Stop:
         end: When it ends.
         travel_time: Driving time from the previous stop.
         distance: Distance from the previous stop.
+        for_job: For a pickup: the job whose parts it collects.
     """
 
     kind: str
@@ -195,6 +196,7 @@ class Stop:
     end: int
     travel_time: int = 0
     distance: int = 0
+    for_job: str | None = None
 
 
 @dataclass(frozen=True)

@@ -145,3 +145,30 @@ def test_capacity_is_checked() -> None:
 def test_each_violation_is_caught(name: str, breakage: Callable[[RoutingResult], RoutingResult], message: str) -> None:
     violations = check(day(), breakage(good()))
     assert any(message in v for v in violations), violations
+
+
+def test_a_pickup_that_names_its_job_serves_that_job_only() -> None:
+    named = edit_stop("t1", 5, for_job="p2")(good())
+    assert check(day(), named) == []
+    wrong = edit_stop("t1", 5, for_job="p1")(good())
+    assert any("a pickup for job p1 is not followed by that job" in v for v in check(day(), wrong))
+
+
+def test_a_named_pickup_before_a_truck_job_leaves_the_truck_stock_to_it() -> None:
+    """Pickup for p2 first, then p1 from the truck: the pickup is kept for p2.
+
+    Only the parts verdict matters here (the hand-shifted times are not re-derived).
+    """
+    def reorder(stops: tuple[Stop, ...]) -> tuple[Stop, ...]:
+        start, done, now, *_, end = stops
+        pickup = s("pickup", "w", 6, 37200, 37200, 37800, 10)
+        p1 = s("job", "p1", 5, 39000, 39000, 42600, 20)
+        win_late = s("job", "win", 3, 43200, 43200, 46800, 10)
+        lunch = s("break", "lunch", 3, 46800, 46800, 48600)
+        p2 = s("job", "p2", 4, 49800, 49800, 53400, 20)
+        return (start, done, now, replace(pickup, for_job="p2"), p1, win_late, lunch, p2, replace(end, arrival=55800,
+                start=55800, end=55800))
+    result = edit_route("t1", reorder)(good())
+    violations = check(day(), result)
+    assert not any("parts neither" in v or "a pickup for" in v for v in violations), violations
+
