@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from actions import generate_invoice, reconcile
+from actions import generate_invoice, optimize_route, reconcile
 
 if TYPE_CHECKING:
     from actions.spec import ActionSpec
 
 #: Every action, in the order the manifests list them.
-ACTIONS: tuple[ActionSpec, ...] = (generate_invoice.ACTION, reconcile.ACTION)
+ACTIONS: tuple[ActionSpec, ...] = (generate_invoice.ACTION, reconcile.ACTION, optimize_route.ACTION)
 
 REGISTRY: dict[str, ActionSpec] = {spec.key: spec for spec in ACTIONS}
 

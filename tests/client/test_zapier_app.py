@@ -74,10 +74,16 @@ def reconcile_inputs(live: LiveApp) -> ActionInputs:
                         {"invoice_grace_hours": "-1"}, ["invoice_grace_hours"])
 
 
+def optimize_route_inputs(live: LiveApp) -> ActionInputs:
+    return ActionInputs({"day": f"{datetime.now(UTC).date()}T00:00:00Z", "time_limit_seconds": "1"},
+                        {"time_limit_seconds": "0"}, ["time_limit_seconds"])
+
+
 #: Valid and invalid input for every action, chosen against the live data.
 INPUTS: dict[str, Callable[[LiveApp], ActionInputs]] = {
     "generate_invoice": generate_invoice_inputs,
     "reconcile": reconcile_inputs,
+    "optimize_route": optimize_route_inputs,
 }
 
 
