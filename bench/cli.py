@@ -41,7 +41,10 @@ def vrptw(specs: tuple[str, ...], time_limits: tuple[float, ...], peers: str, ou
         config = run.Config(time_limits=time_limits, peers=chosen, ours=ours, workers=workers, seed=seed)
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from exc
-    paths = instances.find(specs, per_set=limit)
+    try:
+        paths = instances.find(specs, per_set=limit)
+    except FileNotFoundError as exc:
+        raise click.BadParameter(str(exc), param_hint="--instances") from exc
     if not paths:
         raise click.BadParameter(f"no instance files in {', '.join(specs)}", param_hint="--instances")
     bks = instances.load_bks(paths)

@@ -34,10 +34,15 @@ def find(specs: Iterable[str], per_set: int | None = None) -> list[Path]:
 
     Returns:
         Unique paths, grouped by set in the order given.
+
+    Raises:
+        FileNotFoundError: A spec names no existing file, folder or glob match.
     """
     found: list[Path] = []
     for spec in specs:
         named = [Path(spec)] if Path(spec).exists() else sorted((Path(p) for p in glob.glob(spec)), key=_natural)
+        if not named:
+            raise FileNotFoundError(f"no instance file, folder or glob match: {spec}")
         for path in named:
             matches = sorted(path.glob("*.txt"), key=_natural) if path.is_dir() else [path]
             found.extend(p for p in matches if p not in found)

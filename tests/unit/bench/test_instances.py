@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import pytest
+
 from bench import instances
 
 if TYPE_CHECKING:
@@ -18,6 +20,11 @@ def test_find_folders_globs_and_a_per_set_limit(vrptw_dir: Path) -> None:
     assert len(both) == 6
     globbed = instances.find([str(vrptw_dir / "homberger_200" / "c1_2_1*.txt")])
     assert [p.name for p in globbed] == ["c1_2_1.txt", "c1_2_10.txt"]  # natural order
+
+
+def test_a_spec_that_matches_nothing_is_an_error(vrptw_dir: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="r101.txt"):
+        instances.find([str(vrptw_dir / "solomon"), str(vrptw_dir / "solomon" / "r101.txt")])
 
 
 def test_bks_prefers_the_trunc1_convention(vrptw_dir: Path) -> None:
