@@ -23,7 +23,7 @@ def test_find_folders_globs_and_a_per_set_limit(vrptw_dir: Path) -> None:
 
 
 def test_a_spec_that_matches_nothing_is_an_error(vrptw_dir: Path) -> None:
-    with pytest.raises(FileNotFoundError, match="r101.txt"):
+    with pytest.raises(FileNotFoundError, match=r"r101\.txt"):
         instances.find([str(vrptw_dir / "solomon"), str(vrptw_dir / "solomon" / "r101.txt")])
 
 
