@@ -4,7 +4,10 @@ Pure: no Flask, no database, no tenants. Build a `Problem`, call `solve_routes(p
 get a `RoutingResult`; `check(problem, result)` verifies any result independently.
 """
 
+from solver._ortools import Progress as Progress
 from solver.check import check as check
+from solver.dispatch import Candidate as Candidate
+from solver.dispatch import rank_technicians as rank_technicians
 from solver.exceptions import InvalidProblem as InvalidProblem
 from solver.exceptions import SolverError as SolverError
 from solver.matrix import matrix_from_coordinates as matrix_from_coordinates
@@ -25,5 +28,10 @@ from solver.models import TimeWindow as TimeWindow
 from solver.models import TravelMatrix as TravelMatrix
 from solver.models import Unassigned as Unassigned
 from solver.params import SolveParams as SolveParams
+from solver.replan import Change as Change
+from solver.replan import Replan as Replan
+from solver.replan import Stability as Stability
+from solver.replan import insert_emergency as insert_emergency
+from solver.replan import reoptimize as reoptimize
 from solver.routing import solve_routes as solve_routes
 from solver.validate import validate as validate

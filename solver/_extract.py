@@ -41,6 +41,7 @@ class _Item:
     windows: tuple[tuple[int, int], ...]
     solver_start: int
     for_job: str | None = None
+    not_before: int = 0
 
 
 def _items(problem: Problem, spec: Spec, raw: RawRoute) -> list[_Item]:
@@ -57,7 +58,9 @@ def _items(problem: Problem, spec: Spec, raw: RawRoute) -> list[_Item]:
         node = spec.nodes[node_id]
         if node.kind == NODE_JOB:
             windows = node.windows or ((0, 2**62),)
-            items.append(_Item("job", problem.jobs[node.ref].id, node.location, node.service, windows, at))
+            not_before = node.target - spec.shift_tolerance if spec.shift_cost and node.target >= 0 else 0
+            items.append(_Item("job", problem.jobs[node.ref].id, node.location, node.service, windows, at,
+                               not_before=not_before))
         elif node.kind == NODE_PICKUP:
             job = problem.jobs[spec.nodes[delivery[node_id]].ref].id
             items.append(_Item("pickup", problem.depots[node.ref].id, node.location, node.service, ((0, 2**62),), at,
@@ -66,12 +69,13 @@ def _items(problem: Problem, spec: Spec, raw: RawRoute) -> list[_Item]:
     return [*items, _Item("end", "end", end, 0, ((0, 2**62),), raw.times[-1])]
 
 
-def _schedule(items: list[_Item], durations: tuple[tuple[int, ...], ...], location: int, ready: int
-              ) -> list[int] | None:
+def _schedule(items: list[_Item], durations: tuple[tuple[int, ...], ...], location: int, ready: int,
+              targets: bool = True) -> list[int] | None:
     """The earliest start of every item, breaks kept in their gaps; None when something does not fit.
 
     Driving between two stops may be split around the breaks of that gap: drive until a break's
-    window opens, take it, drive on.
+    window opens, take it, drive on. With `targets`, a job with a planned start (stability) starts
+    no earlier than its free tolerance allows, so that a re-plan does not pull ETAs forward.
     """
     starts: list[int] = []
     t, drive = ready, None
@@ -87,7 +91,7 @@ def _schedule(items: list[_Item], durations: tuple[tuple[int, ...], ...], locati
             if start is not None and start > latest:
                 return None
         else:
-            start = earliest_start(t + drive, item.windows)
+            start = earliest_start(max(t + drive, item.not_before if targets else 0), item.windows)
             location, drive = item.location, None
         if start is None:
             return None
@@ -153,7 +157,9 @@ def _route(problem: Problem, analysis: Analysis, spec: Spec, v: int, raw: RawRou
     used = raw is not None and (len(raw.nodes) > 2 or bool(day.facts))
     items = _items(problem, spec, raw) if raw is not None and used else [
         _Item("end", "end", tech.end, 0, ((0, 2**62),), day.ready)]
-    starts = _schedule(items, problem.matrix.durations, day.location, day.ready) or [i.solver_start for i in items]
+    starts = (_schedule(items, problem.matrix.durations, day.location, day.ready)
+              or _schedule(items, problem.matrix.durations, day.location, day.ready, targets=False)
+              or [i.solver_start for i in items])
     builder = _Builder(problem)
     _start(builder, problem, v, day, items[0], starts[0])
     for item, start in zip(items, starts, strict=True):

@@ -8,7 +8,8 @@ alternatives of a job share one disjunction, so at most one is served.
 Drop penalties (in objective units: seconds of travel, or distance) make the priorities strict:
 
 - `C` bounds the cost of any plan: every node's most expensive outgoing arc, every pickup's
-  cost, plus the whole overtime allowance at its cost;
+  cost, the whole overtime allowance at its cost, and the most the stability costs can add
+  (a reassignment per node, a shift over the whole horizon per node): stability never costs a job;
 - a P3 job costs `P3 = C + 1` to drop: serving one more P3 beats any change of route cost;
 - `P2 = P3 * (n3 + 1)`: one more P2 beats dropping every P3;
 - `P1 = P2 * (n2 + 1)`: one more P1 beats dropping every P2 and P3.
@@ -50,6 +51,8 @@ class Node:
         stock_use: (sku index, quantity) taken from the truck when served.
         cost: Extra objective cost of serving it (a pickup costs its duration, so that a truck that
             carries the parts is preferred to an unneeded detour).
+        preferred: Vehicle that serves it without `Spec.reassign_cost` (-1: any).
+        target: Planned start; further than `Spec.shift_tolerance` costs `Spec.shift_cost`/s (-1: none).
     """
 
     location: int
@@ -61,6 +64,8 @@ class Node:
     allowed: tuple[int, ...] | None = None
     stock_use: tuple[tuple[int, int], ...] = ()
     cost: int = 0
+    preferred: int = -1
+    target: int = -1
 
 
 @dataclass(frozen=True)
@@ -106,6 +111,9 @@ class Spec:
         skus: SKUs whose truck stock is tracked.
         use_load: Whether any node has a demand.
         penalties: Drop penalty per priority (1, 2, 3).
+        reassign_cost: Cost of a node served by a vehicle other than its preferred one.
+        shift_cost: Cost per second a node starts outside its target +/- `shift_tolerance`.
+        shift_tolerance: Free deviation from a target, seconds.
     """
 
     nodes: tuple[Node, ...]
@@ -119,6 +127,9 @@ class Spec:
     skus: tuple[str, ...] = ()
     use_load: bool = False
     penalties: dict[int, int] = field(default_factory=dict)
+    reassign_cost: int = 0
+    shift_cost: int = 0
+    shift_tolerance: int = 0
 
 
 def build_spec(problem: Problem, analysis: Analysis) -> Spec:
@@ -144,6 +155,7 @@ def build_spec(problem: Problem, analysis: Analysis) -> Spec:
     vehicles = tuple(_vehicle(problem, analysis, v, depot_node(analysis.days[v].location),
                               depot_node(t.end), skus) for v, t in enumerate(problem.technicians))
     sku_index = {s: k for k, s in enumerate(skus)}
+    vehicle_of = {t.id: v for v, t in enumerate(problem.technicians)}
     groups: list[tuple[tuple[int, ...], Priority]] = []
     pairs: list[tuple[int, int]] = []
     for index, job in enumerate(problem.jobs):
@@ -151,30 +163,39 @@ def build_spec(problem: Problem, analysis: Analysis) -> Spec:
         if options is None or options.reasons:
             continue
         alternatives: list[int] = []
+        planned = -1 if job.planned_start is None else job.planned_start
+        keep = (vehicle_of.get(job.preferred_technician or "", -1), planned)
         if options.truck:
             alternatives.append(len(nodes))
-            nodes.append(_job_node(job, index, options.truck, tuple((sku_index[p.sku], p.quantity) for p in job.parts)))
+            nodes.append(_job_node(job, index, options.truck, tuple((sku_index[p.sku], p.quantity) for p in job.parts),
+                                   keep))
         if options.pickup and options.depot is not None:
             depot = problem.depots[options.depot]
             pairs.append((len(nodes), len(nodes) + 1))
             nodes.append(Node(location=depot.location, service=depot.pickup_duration, kind=NODE_PICKUP,
                               ref=options.depot, allowed=options.pickup, cost=max(1, depot.pickup_duration)))
             alternatives.append(len(nodes))
-            nodes.append(_job_node(job, index, options.pickup, ()))
+            nodes.append(_job_node(job, index, options.pickup, (), keep))
         groups.append((tuple(alternatives), Priority(job.priority)))
     costs = problem.matrix.durations if problem.objective == "travel_time" else problem.matrix.distances
-    penalties = drop_penalties(nodes, vehicles, costs, problem.overtime_cost, [p for _, p in groups])
+    horizon = max((v.latest_end for v in vehicles), default=0)
+    reassign = problem.reassign_cost if any(n.preferred >= 0 for n in nodes) else 0
+    shift = problem.shift_cost if any(n.target >= 0 for n in nodes) else 0
+    stability = sum((reassign if n.preferred >= 0 else 0) + (shift * horizon if n.target >= 0 else 0) for n in nodes)
+    penalties = drop_penalties(nodes, vehicles, costs, problem.overtime_cost, [p for _, p in groups], stability)
     disjunctions = [(alts, penalties[p]) for alts, p in groups] + [((p,), 0) for p, _ in pairs]
     return Spec(nodes=tuple(nodes), vehicles=vehicles, durations=problem.matrix.durations, costs=costs,
-                overtime_cost=problem.overtime_cost, horizon=max((v.latest_end for v in vehicles), default=0),
+                overtime_cost=problem.overtime_cost, horizon=horizon,
                 disjunctions=tuple(disjunctions), pairs=tuple(pairs), skus=skus,
-                use_load=any(n.demand for n in nodes), penalties=penalties)
+                use_load=any(n.demand for n in nodes), penalties=penalties, reassign_cost=reassign,
+                shift_cost=shift, shift_tolerance=problem.shift_tolerance)
 
 
-def _job_node(job: Job, index: int, allowed: tuple[int, ...], stock_use: tuple[tuple[int, int], ...]) -> Node:
+def _job_node(job: Job, index: int, allowed: tuple[int, ...], stock_use: tuple[tuple[int, int], ...],
+              stability: tuple[int, int]) -> Node:
     windows = tuple(service_windows(job)) if job.windows else ()
     return Node(location=job.location, service=job.service, kind=NODE_JOB, ref=index, windows=windows,
-                demand=job.demand, allowed=allowed, stock_use=stock_use)
+                demand=job.demand, allowed=allowed, stock_use=stock_use, preferred=stability[0], target=stability[1])
 
 
 def _vehicle(problem: Problem, analysis: Analysis, v: int, start_node: int, end_node: int,
@@ -190,7 +211,7 @@ def _vehicle(problem: Problem, analysis: Analysis, v: int, start_node: int, end_
 
 
 def drop_penalties(nodes: list[Node], vehicles: tuple[Vehicle, ...], costs: tuple[tuple[int, ...], ...],
-                   overtime_cost: int, priorities: list[Priority]) -> dict[int, int]:
+                   overtime_cost: int, priorities: list[Priority], stability: int = 0) -> dict[int, int]:
     """Drop penalty per priority: strict P1 > P2 > P3 > any route cost change (see the module doc).
 
     Args:
@@ -199,6 +220,7 @@ def drop_penalties(nodes: list[Node], vehicles: tuple[Vehicle, ...], costs: tupl
         costs: Arc costs between locations.
         overtime_cost: Cost per second of overtime.
         priorities: Priority of every job in the model.
+        stability: The most the stability costs (reassignments, shifted starts) can add.
 
     Returns:
         {1: P1 penalty, 2: P2 penalty, 3: P3 penalty}.
@@ -206,7 +228,7 @@ def drop_penalties(nodes: list[Node], vehicles: tuple[Vehicle, ...], costs: tupl
     locations = {n.location for n in nodes}
     max_arc = max((max(costs[loc]) for loc in locations), default=0)
     overtime = sum(max(0, v.latest_end - v.soft_end) for v in vehicles) * overtime_cost
-    bound = (len(nodes) + len(vehicles)) * max_arc + overtime + sum(n.cost for n in nodes)
+    bound = (len(nodes) + len(vehicles)) * max_arc + overtime + sum(n.cost for n in nodes) + stability
     counts = {p: sum(1 for q in priorities if q == p) for p in (1, 2, 3)}
     p3 = bound + 1
     p2 = p3 * (counts[3] + 1)

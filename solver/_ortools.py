@@ -16,12 +16,15 @@ from google.protobuf import text_format  # type: ignore[import-untyped]  # no st
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from solver._model import Node, Spec
 
 logger = logging.getLogger(__name__)
 
 TIME = "time"
 LOAD = "load"
+STABILITY = "stability"
 MATRIX_NODES_MAX = 4000  # above this a node-space matrix costs too much memory: use a Python callback
 STALL_NODES_MAX = 30  # small models can exhaust every neighbourhood: stop when no solution comes any more
 STALL_SECONDS = 1.0
@@ -132,6 +135,7 @@ class _Model:
         self._nodes()
         self._pairs()
         self._breaks()
+        self._stability()
 
     def keep(self, thing: object) -> None:
         """Keep a Python object OR-Tools calls back into alive as long as the model."""
@@ -237,6 +241,30 @@ class _Model:
                 self.routing.AddIntervalToAssignment(interval)
             self.time.SetBreakIntervalsOfVehicle(self.breaks[v], v, visit)
 
+    def _stability(self) -> None:
+        """Reassignment costs as a vehicle-dependent unary dimension; shifted starts as soft bounds."""
+        spec = self.spec
+        if spec.reassign_cost > 0:
+            evaluators: dict[tuple[int, ...], int] = {}
+            per_vehicle = []
+            for v in range(len(spec.vehicles)):
+                costs = tuple(spec.reassign_cost if n.preferred >= 0 and n.preferred != v else 0 for n in spec.nodes)
+                if costs not in evaluators:
+                    evaluators[costs] = int(self.routing.RegisterUnaryTransitVector(list(costs)))
+                per_vehicle.append(evaluators[costs])
+            total = spec.reassign_cost * len(spec.nodes)
+            self.routing.AddDimensionWithVehicleTransits(per_vehicle, 0, total, True, STABILITY)
+            self.routing.GetDimensionOrDie(STABILITY).SetSpanCostCoefficientForAllVehicles(1)
+        if spec.shift_cost > 0:
+            for node_id, node in enumerate(spec.nodes):
+                if node.target < 0:
+                    continue
+                self.time.SetCumulVarSoftUpperBound(self.index(node_id), node.target + spec.shift_tolerance,
+                                                    spec.shift_cost)
+                if node.target > spec.shift_tolerance:
+                    self.time.SetCumulVarSoftLowerBound(self.index(node_id), node.target - spec.shift_tolerance,
+                                                        spec.shift_cost)
+
     def read(self, assignment: Any, config: SearchConfig, seconds: float) -> RawSolution:
         routes = []
         for v in range(len(self.spec.vehicles)):
@@ -297,12 +325,53 @@ def search_parameters(config: SearchConfig) -> Any:
     return params
 
 
-def solve(spec: Spec, config: SearchConfig) -> RawSolution | None:
+@dataclass(frozen=True)
+class Progress:
+    """How a running search is doing.
+
+    Attributes:
+        solutions: Solutions found so far.
+        objective: The best objective so far (travel, overtime, stability and drop penalties).
+        elapsed: Seconds since the search started.
+    """
+
+    solutions: int
+    objective: int
+    elapsed: float
+
+
+class _Reporter:
+    """Calls back with the best objective so far: on the first solution, then at most once per interval."""
+
+    def __init__(self, model: _Model, callback: Callable[[Progress], None], interval: float) -> None:
+        self.model, self.callback, self.interval = model, callback, interval
+        self.started = time.monotonic()
+        self.last = -interval
+        self.best: int | None = None
+        self.count = 0
+
+    def on_solution(self) -> None:
+        self.count += 1
+        cost = int(self.model.routing.CostVar().Value())
+        self.best = cost if self.best is None else min(self.best, cost)
+        now = time.monotonic() - self.started
+        if self.count == 1 or now - self.last >= self.interval:
+            self.last = now
+            try:
+                self.callback(Progress(solutions=self.count, objective=self.best, elapsed=round(now, 2)))
+            except Exception:  # a failing progress sink must not stop the search
+                logger.exception("solver.search.progress_failed")
+
+
+def solve(spec: Spec, config: SearchConfig, on_progress: Callable[[Progress], None] | None = None,
+          progress_interval: float = 1.0) -> RawSolution | None:
     """Build the model of `spec` and search it.
 
     Args:
         spec: The model as plain data.
         config: How to search.
+        on_progress: Called with the search's progress (first solution, then every interval).
+        progress_interval: Seconds between progress calls.
 
     Returns:
         The best solution found, or None when the search found none.
@@ -315,6 +384,10 @@ def solve(spec: Spec, config: SearchConfig) -> RawSolution | None:
         model.routing.AddAtSolutionCallback(stall.on_solution)
         model.routing.AddSearchMonitor(model.solver.CustomLimit(stall.stalled))
         model.keep(stall)
+    if on_progress is not None:
+        reporter = _Reporter(model, on_progress, progress_interval)
+        model.routing.AddAtSolutionCallback(reporter.on_solution)
+        model.keep(reporter)
     started = time.perf_counter()
     assignment = model.routing.SolveWithParameters(params)
     seconds = time.perf_counter() - started

@@ -18,10 +18,11 @@ from solver import _ortools
 from solver._ortools import SearchConfig
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from multiprocessing.connection import Connection
 
     from solver._model import Spec
-    from solver._ortools import RawSolution
+    from solver._ortools import Progress, RawSolution
     from solver.params import SolveParams
 
 logger = logging.getLogger(__name__)
@@ -88,12 +89,14 @@ def _can_fork() -> bool:
     return os.name == "posix" and not multiprocessing.current_process().daemon
 
 
-def run(spec: Spec, configs: list[SearchConfig]) -> RawSolution | None:
+def run(spec: Spec, configs: list[SearchConfig], on_progress: Callable[[Progress], None] | None = None
+        ) -> RawSolution | None:
     """Run every search (the first here, the others in child processes) and keep the best.
 
     Args:
         spec: The model.
         configs: One per worker.
+        on_progress: Progress of the first search (the one in this process).
 
     Returns:
         The solution with the lowest objective (ties: the lowest worker), or None if none found one.
@@ -109,7 +112,7 @@ def run(spec: Spec, configs: list[SearchConfig]) -> RawSolution | None:
         process.start()
         sender.close()
         children.append((process, receiver))
-    results: list[RawSolution | None] = [_ortools.solve(spec, configs[0])]
+    results: list[RawSolution | None] = [_ortools.solve(spec, configs[0], on_progress)]
     for (process, receiver), config in zip(children, configs[1:], strict=True):
         results.append(_collect(process, receiver, config))
     found = [(r.objective, k, r) for k, r in enumerate(results) if r is not None]

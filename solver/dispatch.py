@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from solver.models import JobStatus
+
 if TYPE_CHECKING:
     from solver.models import Job, Problem, Route, Technician, TimeWindow
 
@@ -72,6 +74,17 @@ def _eligibility(tech: Technician, job: Job, used: dict[str, int]) -> tuple[str,
     return tuple(reasons)
 
 
+def _first_free(problem: Problem, route: Route, now: int | None) -> int:
+    """The first stop after which a job may go: not before done or in-progress work, nor the past."""
+    jobs = {j.id: j for j in problem.jobs}
+    first = 0
+    for k, stop in enumerate(route.stops[:-1]):
+        job = jobs.get(stop.id) if stop.kind == "job" else None
+        if (job is not None and job.status != JobStatus.OPEN) or (now is not None and stop.start < now and k):
+            first = k
+    return first
+
+
 def _visits(problem: Problem, route: Route) -> list[_Visit]:
     jobs = {j.id: j for j in problem.jobs}
     visits = []
@@ -84,10 +97,10 @@ def _visits(problem: Problem, route: Route) -> list[_Visit]:
     return visits
 
 
-def _try(problem: Problem, tech: Technician, visits: list[_Visit], i: int, job: Job) -> Candidate | None:
+def _try(problem: Problem, tech: Technician, visits: list[_Visit], i: int, job: Job, now: int) -> Candidate | None:
     dur, dist = problem.matrix.durations, problem.matrix.distances
     before, after = visits[i], visits[i + 1]
-    eta = _earliest(before.end + dur[before.location][job.location], job.windows, job.service)
+    eta = _earliest(max(before.end, now) + dur[before.location][job.location], job.windows, job.service)
     if eta is None:
         return None
     clock, here, delay = eta + job.service, job.location, 0
@@ -105,11 +118,16 @@ def _try(problem: Problem, tech: Technician, visits: list[_Visit], i: int, job: 
                      delay)
 
 
-def _best(problem: Problem, tech: Technician, route: Route | None, job: Job) -> Candidate:
+def _best(problem: Problem, tech: Technician, route: Route | None, job: Job, now: int | None, soonest: bool
+          ) -> Candidate:
     used: dict[str, int] = {}
     jobs = {j.id: j for j in problem.jobs}
+    picked = {s.for_job for s in route.stops if s.kind == "pickup"} if route else set()
     for job_id in route.job_ids() if route else []:
-        for part in jobs[job_id].parts if job_id in jobs else ():
+        planned = jobs.get(job_id)
+        if planned is None or planned.status != JobStatus.OPEN or job_id in picked:
+            continue  # done work's parts are already off the truck; picked-up parts never were on it
+        for part in planned.parts:
             used[part.sku] = used.get(part.sku, 0) + part.quantity
     reasons = _eligibility(tech, job, used)
     if reasons:
@@ -118,13 +136,24 @@ def _best(problem: Problem, tech: Technician, route: Route | None, job: Job) -> 
         _Visit(tech.start, tech.shift_start, tech.shift_start, 0, ()),
         _Visit(tech.end, tech.shift_end, tech.shift_end, 0, ()),
     ]
-    options = [c for i in range(len(visits) - 1) if (c := _try(problem, tech, visits, i, job)) is not None]
+    first = _first_free(problem, route, now) if route and len(route.stops) >= 2 else 0
+    options = [c for i in range(first, len(visits) - 1)
+               if (c := _try(problem, tech, visits, i, job, now or 0)) is not None]
     if not options:
         return Candidate(tech.id, False, reasons=("no_window_fits",))
-    return min(options, key=lambda c: (c.extra_travel_time, c.delay, c.eta))
+    return min(options, key=_soonest if soonest else _cheapest)
 
 
-def rank_technicians(problem: Problem, current_routes: list[Route], job: Job) -> list[Candidate]:
+def _cheapest(c: Candidate) -> tuple[int, int, int, str]:
+    return (c.extra_travel_time if c.feasible else UNREACHABLE, c.delay, c.eta, c.technician_id)
+
+
+def _soonest(c: Candidate) -> tuple[int, int, int, str]:
+    return (c.eta if c.feasible else UNREACHABLE, c.extra_travel_time, c.delay, c.technician_id)
+
+
+def rank_technicians(problem: Problem, current_routes: list[Route], job: Job, *, now: int | None = None,
+                     soonest: bool = False) -> list[Candidate]:
     """Every technician of the problem, best first, for one new job.
 
     Args:
@@ -133,12 +162,14 @@ def rank_technicians(problem: Problem, current_routes: list[Route], job: Job) ->
         current_routes: Today's routes (as a RoutingResult's routes; technicians without one
             have an empty day).
         job: The new job.
+        now: The current time: the job goes after every stop that has started, and leaves no
+            earlier than now. It never goes before done or in-progress work either.
+        soonest: Rank by earliest ETA (emergencies) instead of least extra driving.
 
     Returns:
-        Feasible candidates by extra driving (then delay caused, then ETA), then the others with
-        their reasons.
+        Feasible candidates by extra driving (then delay caused, then ETA; with `soonest`: by ETA,
+        then extra driving, then delay), then the others with their reasons.
     """
     routes = {r.technician_id: r for r in current_routes}
-    found = [_best(problem, tech, routes.get(tech.id), job) for tech in problem.technicians]
-    return sorted(found, key=lambda c: (not c.feasible, c.extra_travel_time if c.feasible else UNREACHABLE,
-                                        c.delay, c.eta, c.technician_id))
+    found = [_best(problem, tech, routes.get(tech.id), job, now, soonest) for tech in problem.technicians]
+    return sorted(found, key=lambda c: (not c.feasible, *(_soonest if soonest else _cheapest)(c)))

@@ -105,6 +105,9 @@ class Job:
         status: open / in_progress / done.
         technician_id: For in-progress and done jobs: who has it.
         actual_start: For in-progress and done jobs: when service started.
+        preferred_technician: Serving it with anyone else costs `Problem.reassign_cost` (stability).
+        planned_start: The start promised so far; starting more than `Problem.shift_tolerance` away
+            from it costs `Problem.shift_cost` per second (stability).
     """
 
     id: str
@@ -119,6 +122,8 @@ class Job:
     status: JobStatus = JobStatus.OPEN
     technician_id: str | None = None
     actual_start: int | None = None
+    preferred_technician: str | None = None
+    planned_start: int | None = None
 
 
 @dataclass(frozen=True)
@@ -162,6 +167,9 @@ class Problem:
         depots: Where parts can be picked up.
         objective: "travel_time" (field service) or "distance" (benchmarks: distance only).
         overtime_cost: Cost per second of overtime, in objective units.
+        reassign_cost: Cost of serving a job with someone other than its preferred technician.
+        shift_cost: Cost per second a job starts outside `planned_start` +/- `shift_tolerance`.
+        shift_tolerance: Seconds a start may move from its planned start for free.
     """
 
     technicians: tuple[Technician, ...]
@@ -170,6 +178,9 @@ class Problem:
     depots: tuple[Depot, ...] = ()
     objective: str = "travel_time"
     overtime_cost: int = 2
+    reassign_cost: int = 0
+    shift_cost: int = 0
+    shift_tolerance: int = 0
 
 
 @dataclass(frozen=True)

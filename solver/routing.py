@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from solver._extract import build_routes, objective
 from solver._model import NODE_DEPOT, build_spec
+from solver._ortools import Progress
 from solver._search import run, search_configs
 from solver.check import check
 from solver.models import JobStatus, Priority, RoutingResult, SolveStats, Unassigned
@@ -33,15 +35,20 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+ProgressCallback = Callable[[Progress], None]
+
 MIN_SEARCH_SECONDS = 0.05
 
 
-def solve_routes(problem: Problem, params: SolveParams | None = None) -> RoutingResult:
+def solve_routes(problem: Problem, params: SolveParams | None = None, *,
+                 on_progress: ProgressCallback | None = None) -> RoutingResult:
     """Plan the routes of a problem.
 
     Args:
         problem: Technicians, jobs, depots and the travel matrix.
         params: Limits and strategies (defaults: 10 s, one worker).
+        on_progress: Called during the search with its progress (solutions so far, best
+            objective so far, elapsed seconds): on the first solution, then about every second.
 
     Returns:
         A route per technician (in `problem.technicians` order), the open jobs left out with their
@@ -62,7 +69,7 @@ def solve_routes(problem: Problem, params: SolveParams | None = None) -> Routing
     if spec.vehicles and any(n.kind != NODE_DEPOT for n in spec.nodes):
         limit = max(MIN_SEARCH_SECONDS, params.time_limit - (built - started))
         configs = search_configs(params, spec, limit)
-        raw = run(spec, configs)
+        raw = run(spec, configs, on_progress)
         status, label = (raw.status, raw.label) if raw is not None else ("no_solution", configs[0].label)
     routes = build_routes(problem, analysis, spec, raw)
     stats = SolveStats(wall_seconds=0.0, status=status, solutions=raw.solutions if raw else 0, strategy=label,

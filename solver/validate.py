@@ -29,6 +29,7 @@ MAX_DEPOTS = 1_000
 MAX_LOCATIONS = 25_000
 MAX_QUANTITY = 10**9
 MAX_OVERTIME_COST = 10**6
+MAX_STABILITY_COST = 10**9
 OBJECTIVES = ("travel_time", "distance")
 
 
@@ -85,6 +86,9 @@ def _top_level(problem: Problem) -> list[str]:
     if problem.objective not in OBJECTIVES:
         errors.append(f"objective: {problem.objective!r} must be one of {', '.join(OBJECTIVES)}")
     errors += _int("overtime_cost", problem.overtime_cost, 0, MAX_OVERTIME_COST)
+    errors += _int("reassign_cost", problem.reassign_cost, 0, MAX_STABILITY_COST)
+    errors += _int("shift_cost", problem.shift_cost, 0, MAX_OVERTIME_COST)
+    errors += _int("shift_tolerance", problem.shift_tolerance, 0, MAX_TIME)
     matrix = problem.matrix
     durations, distances = getattr(matrix, "durations", None), getattr(matrix, "distances", None)
     if not isinstance(durations, tuple | list) or not isinstance(distances, tuple | list):
@@ -234,6 +238,10 @@ def _job(path: str, job: Job, size: int, tech_ids: set[str]) -> list[str]:
     errors += _int(f"{path}.demand", job.demand, 0, MAX_QUANTITY)
     if job.pinned_to is not None and job.pinned_to not in tech_ids:
         errors.append(f"{path}.pinned_to: unknown technician {job.pinned_to!r}")
+    if job.preferred_technician is not None and job.preferred_technician not in tech_ids:
+        errors.append(f"{path}.preferred_technician: unknown technician {job.preferred_technician!r}")
+    if job.planned_start is not None:
+        errors += _int(f"{path}.planned_start", job.planned_start, 0, MAX_TIME)
     return errors + _status(path, job, tech_ids)
 
 
