@@ -189,6 +189,12 @@ class Store(Protocol):
     def get_plan(self, plan_id: str) -> StoredPlan | None:
         """A plan this tenant made, or None."""
 
+    def latest_plan(self, window_start: datetime) -> StoredPlan | None:
+        """The newest plan of the day that starts at `window_start`, or None."""
+
+    def assign_job(self, job_id: str, technician_id: str, start: datetime) -> bool:
+        """Gives the job to the technician (an unbooked job is booked at `start`, UTC); False if either is unknown."""
+
 
 class Accounting(Protocol):
     """The tenant's accounting system (QuickBooks Online, or the sandbox)."""

@@ -1,8 +1,7 @@
-"""Action (heavy): plan a day's routes for the technicians, from the stored jobs and technicians."""
+"""Action (heavy): plan or re-plan a day's routes, from the synced jobs and technicians or inline ones."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -10,16 +9,26 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from actions import planning
-from actions.context import StoredPlan
 from actions.errors import InputError
+from actions.plan_models import (
+    InlineJob,
+    InlineTechnician,
+    PlanChange,
+    PlanFigures,
+    PlannedStop,
+    UnassignedJob,
+    keep_plan,
+    plan_changes,
+    plan_figures,
+)
 from actions.spec import ActionSpec, Weight
 from solver.params import SolveParams
+from solver.replan import Stability, reoptimize
 from solver.routing import solve_routes
-from triggers.canonical import CanonicalEvent, EventType
 
 if TYPE_CHECKING:
     from actions.context import Context
-    from solver.models import RoutingResult
+    from solver.replan import Change
 
 MAX_JOBS = 3000
 
@@ -43,98 +52,44 @@ class OptimizeRouteInput(BaseModel):
     time_limit_seconds: int = Field(20, ge=1, le=600, description="How long to search for a better plan.")
     seed: int = Field(1, ge=0, le=2**31 - 1, description="Same seed, same input: same plan.")
     eta_buffer_minutes: int = Field(30, ge=0, le=240, description="Half-width of the ETA window told to customers.")
+    previous_plan_id: str | None = Field(
+        None, max_length=32, description="Re-plan this earlier plan of the day: stops before the freeze time stay, "
+        "the rest stays close to it, and the changes are listed."
+    )
+    freeze_before: datetime | None = Field(
+        None, description="With a previous plan: stops starting before this never move (empty: now)."
+    )
+    stability_weight: int = Field(
+        2, ge=0, le=10, description="With a previous plan: 0 re-plans freely, 10 keeps technicians and ETAs hardest."
+    )
+    technicians: list[InlineTechnician] | None = Field(
+        None, max_length=500, description="Technicians given here instead of your synced ones."
+    )
+    jobs: list[InlineJob] | None = Field(
+        None, max_length=MAX_JOBS, description="Jobs given here instead of your synced ones."
+    )
 
     @model_validator(mode="after")
     def _shift_order(self) -> OptimizeRouteInput:
         if self.shift_end <= self.shift_start:
             raise ValueError("shift_end must be after shift_start")
+        if self.freeze_before is not None and self.freeze_before.tzinfo is None:
+            raise ValueError("freeze_before needs a time zone offset")
         return self
 
 
-class PlannedStop(BaseModel):
-    """One stop of a technician's day."""
-
-    technician_id: str = Field(description="The technician.")
-    technician_name: str | None = Field(description="The technician's name.")
-    sequence: int = Field(description="Position in the technician's day (1 = first).")
-    kind: str = Field(description="job, pickup (parts at a depot) or break.")
-    job_id: str | None = Field(description="The job (for job stops).")
-    job_source_id: str | None = Field(description="The job's id in the field-service system.")
-    customer_name: str | None = Field(description="The customer (for job stops).")
-    eta: datetime = Field(description="When the technician starts the stop (UTC).")
-    eta_window_start: datetime = Field(description="Start of the arrival window to tell the customer (UTC).")
-    eta_window_end: datetime = Field(description="End of the arrival window to tell the customer (UTC).")
-    end: datetime = Field(description="When the stop ends (UTC).")
-    travel_minutes: int = Field(description="Driving time from the previous stop.")
-
-
-class UnassignedJob(BaseModel):
-    """A job the plan leaves out."""
-
-    job_id: str = Field(description="The job.")
-    job_source_id: str | None = Field(description="The job's id in the field-service system.")
-    reasons: str = Field(description="Why, comma-separated (e.g. missing_skill:gas, no_window_fits).")
-
-
-class OptimizeRouteOutput(BaseModel):
+class OptimizeRouteOutput(PlanFigures):
     """The plan."""
 
-    plan_id: str = Field(description="The plan's id.")
-    window_start: datetime = Field(description="Start of the planned day (UTC).")
-    window_end: datetime = Field(description="End of the planned day (UTC).")
-    feasible: bool = Field(description="Every planned stop keeps its window and shift.")
-    technicians_used: int = Field(description="Technicians with at least one job.")
-    jobs_planned: int = Field(description="Jobs given a technician and an ETA.")
-    jobs_unassigned: int = Field(description="Jobs left out.")
-    p1_unassigned: int = Field(description="Emergency (P1) jobs left out.")
-    total_travel_minutes: int = Field(description="Driving time of all routes.")
-    total_distance_km: float = Field(description="Driving distance of all routes.")
-    overtime_minutes: int = Field(description="Overtime over all shifts.")
-    stops: list[PlannedStop] = Field(description="Every stop of every route, by technician and sequence.")
-    unassigned: list[UnassignedJob] = Field(description="Jobs left out, with reasons.")
-
-
-def _stops(setup: planning.Setup, result: RoutingResult, buffer: timedelta) -> list[PlannedStop]:
-    stops = []
-    for route in result.routes:
-        sequence = 0
-        for stop in route.stops:
-            if stop.kind in ("start", "end"):
-                continue
-            sequence += 1
-            eta = setup.at(stop.start)
-            stops.append(PlannedStop(
-                technician_id=route.technician_id, technician_name=setup.names.get(route.technician_id),
-                sequence=sequence, kind=stop.kind, job_id=stop.id if stop.kind == "job" else None,
-                job_source_id=setup.source_ids.get(stop.id) if stop.kind == "job" else None,
-                customer_name=setup.customers.get(stop.id) if stop.kind == "job" else None,
-                eta=eta, eta_window_start=eta - buffer, eta_window_end=eta + buffer, end=setup.at(stop.end),
-                travel_minutes=round(stop.travel_time / 60),
-            ))
-    return stops
-
-
-def _output(setup: planning.Setup, result: RoutingResult, data: OptimizeRouteInput, window: tuple[datetime, datetime],
-            plan_id: str) -> OptimizeRouteOutput:
-    left = planning.unassigned(setup, result)
-    priorities = {j.id: j.priority.name for j in setup.problem.jobs}
-    stops = _stops(setup, result, timedelta(minutes=data.eta_buffer_minutes))
-    return OptimizeRouteOutput(
-        plan_id=plan_id, window_start=window[0], window_end=window[1], feasible=result.feasible,
-        technicians_used=sum(1 for r in result.routes if r.job_ids()),
-        jobs_planned=sum(1 for s in stops if s.kind == "job"), jobs_unassigned=len(left),
-        p1_unassigned=sum(1 for job_id in left if priorities.get(job_id) == "P1"),
-        total_travel_minutes=round(sum(r.travel_time for r in result.routes) / 60),
-        total_distance_km=round(sum(r.distance for r in result.routes) / 1000, 1),
-        overtime_minutes=round(sum(r.overtime for r in result.routes) / 60),
-        stops=stops,
-        unassigned=[UnassignedJob(job_id=j, job_source_id=setup.source_ids.get(j), reasons=", ".join(r))
-                    for j, r in sorted(left.items())],
-    )
+    changes: list[PlanChange] = Field(description="With a previous plan: every job reassigned, moved, time-shifted, "
+                                      "added or unassigned, with old and new ETA.")
 
 
 def run(ctx: Context, data: OptimizeRouteInput) -> OptimizeRouteOutput:
     """Plans the day: every technician's route with ETAs, and the jobs left out with reasons.
+
+    With a previous plan, the day is re-planned: its stops before the freeze time stay, the rest
+    stays close to it (by the stability weight), and every change is listed.
 
     Args:
         ctx: The call's context.
@@ -144,39 +99,44 @@ def run(ctx: Context, data: OptimizeRouteInput) -> OptimizeRouteOutput:
         The plan; it is also stored and announced as a route.optimized event.
 
     Raises:
-        InputError: Nothing to plan, or too much.
+        InputError: Nothing to plan, or too much, or an unknown previous plan.
     """
     day = data.day or ctx.clock().astimezone(ZoneInfo(ctx.timezone)).date()
     window = planning.day_window(day, ctx.timezone)
-    techs = ctx.store.planning_technicians(data.technician_ids)
-    if not techs:
-        raise InputError("technician_ids", "No technicians to plan: none match, or none are active.")
-    jobs = [j for j in ctx.store.planning_jobs(data.job_ids, *window) if j.status not in ("completed", "cancelled")]
+    previous = ctx.store.get_plan(data.previous_plan_id) if data.previous_plan_id else None
+    if data.previous_plan_id and previous is None:
+        raise InputError("previous_plan_id", f"No plan {data.previous_plan_id} in this account.")
+    if previous is not None:
+        window = (previous.window_start, previous.window_end)
+        day = previous.window_start.astimezone(ZoneInfo(ctx.timezone)).date()
+    techs, jobs = planning.load(
+        ctx, window, technician_ids=data.technician_ids, job_ids=data.job_ids,
+        inline_technicians=[t.planning() for t in data.technicians] if data.technicians is not None else None,
+        inline_jobs=[j.planning() for j in data.jobs] if data.jobs is not None else None,
+        also=[r["job_id"] for r in previous.routes if r.get("job_id")] if previous else None)
     if len(jobs) > MAX_JOBS:
         raise InputError("job_ids", f"{len(jobs)} jobs is more than one plan takes ({MAX_JOBS}); split the day.")
     setup = planning.build(techs, jobs, day=day, timezone=ctx.timezone, shift=planning.Shift(
         data.shift_start, data.shift_end, data.max_overtime_minutes, data.lunch_break))
     ctx.progress({"stage": "solving", "jobs": len(jobs), "technicians": len(techs)})
-    result = solve_routes(setup.problem, SolveParams(time_limit=data.time_limit_seconds, seed=data.seed))
-    plan_id = uuid.uuid4().hex
-    output = _output(setup, result, data, window, plan_id)
+    params = SolveParams(time_limit=data.time_limit_seconds, seed=data.seed)
+    found: tuple[Change, ...] = ()
+    if previous is None:
+        result = solve_routes(setup.problem, params, on_progress=planning.reporter(ctx))
+    else:
+        freeze_at = setup.seconds(data.freeze_before or ctx.clock())
+        replan = reoptimize(setup.problem, planning.previous_result(setup, previous), freeze_at=freeze_at,
+                            params=params, stability=Stability(weight=data.stability_weight,
+                                                               eta_tolerance=data.eta_buffer_minutes * 60),
+                            on_progress=planning.reporter(ctx))
+        setup.problem, result, found = replan.problem, replan.result, replan.changes
+    output = OptimizeRouteOutput(
+        **plan_figures(setup, result, window, timedelta(minutes=data.eta_buffer_minutes), data.previous_plan_id,
+                       len(found)),
+        changes=plan_changes(setup, found))
     ctx.progress({"stage": "done", "objective": result.objective, "final": True})
-    _keep(ctx, output)
+    keep_plan(ctx, output)
     return output
-
-
-def _keep(ctx: Context, output: OptimizeRouteOutput) -> None:
-    summary = output.model_dump(mode="json", exclude={"stops", "unassigned"})
-    ctx.store.save_plan(StoredPlan(
-        id=output.plan_id, created_at=ctx.clock(), window_start=output.window_start, window_end=output.window_end,
-        routes=[s.model_dump(mode="json") for s in output.stops],
-        unassigned=[u.model_dump(mode="json") for u in output.unassigned], kpis=summary,
-    ), ctx.run_id)
-    plan = {**summary, "run_id": ctx.run_id, "planned_at": ctx.clock().astimezone(UTC).isoformat(), "changes": 0}
-    ctx.events.emit(CanonicalEvent(
-        event_id=f"route.optimized:{output.plan_id}", type=EventType.ROUTE_OPTIMIZED, occurred_at=ctx.clock(),
-        source="backbone", source_id=output.plan_id, subject_id=output.plan_id, data={"plan": plan},
-    ))
 
 
 SAMPLE = OptimizeRouteOutput(
@@ -202,6 +162,9 @@ SAMPLE = OptimizeRouteOutput(
     ],
     unassigned=[UnassignedJob(job_id="7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d", job_source_id="J-10488",
                               reasons="missing_skill:backflow")],
+    previous_plan_id=None,
+    changed_jobs=0,
+    changes=[],
 )
 
 ACTION = ActionSpec(

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 KEY = re.compile(r"^[a-z][a-z0-9_]*$")
 TRIGGER_SUPPORT = {"catalog", "canonical", "spec", "job_item"}
-ACTION_SUPPORT = {"catalog", "context", "errors", "spec", "planning"}
+ACTION_SUPPORT = {"catalog", "context", "errors", "spec", "planning", "plan_models"}
 
 
 def _fields(model: type[BaseModel]) -> list[tuple[str, str | None]]:

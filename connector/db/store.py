@@ -221,7 +221,7 @@ class SqlStore:
         if customer is not None and customer.lat is not None and customer.lng is not None:
             location = (customer.lat, customer.lng)
         minutes = job.estimated_minutes or DEFAULT_MINUTES.get(job.job_type, 60)
-        started = job.arrived_at if job.status == "arrived" else None
+        started = job.arrived_at if job.status in ("arrived", "completed") else None
         return PlanningJob(
             id=job.id, source_id=job.source_id, customer_name=customer.name if customer else None,
             location=location, window_start=job.scheduled_start, window_end=job.scheduled_end,
@@ -241,8 +241,31 @@ class SqlStore:
         row = self.session.scalar(
             sa.select(RoutePlan).where(RoutePlan.tenant_id == self.tenant_id, RoutePlan.id == plan_id)
         )
-        if row is None:
-            return None
+        return self._plan(row) if row is not None else None
+
+    def latest_plan(self, window_start: datetime) -> StoredPlan | None:
+        row = self.session.scalar(
+            sa.select(RoutePlan)
+            .where(RoutePlan.tenant_id == self.tenant_id, RoutePlan.window_start == window_start)
+            .order_by(RoutePlan.created_at.desc(), RoutePlan.id.desc()).limit(1)
+        )
+        return self._plan(row) if row is not None else None
+
+    def assign_job(self, job_id: str, technician_id: str, start: datetime) -> bool:
+        job = self.session.scalar(sa.select(Job).where(Job.tenant_id == self.tenant_id, Job.id == job_id))
+        tech = self.session.scalar(
+            sa.select(Technician).where(Technician.tenant_id == self.tenant_id, Technician.id == technician_id)
+        )
+        if job is None or tech is None:
+            return False
+        job.technician_id = technician_id
+        if job.scheduled_start is None:  # an unbooked job gets the planned time; a booked one keeps its window
+            job.scheduled_start = start
+        self.session.flush()
+        return True
+
+    @staticmethod
+    def _plan(row: RoutePlan) -> StoredPlan:
         return StoredPlan(id=row.id, created_at=row.created_at, window_start=row.window_start,
                           window_end=row.window_end, routes=row.routes, unassigned=row.unassigned, kpis=row.kpis)
 

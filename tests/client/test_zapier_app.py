@@ -26,8 +26,9 @@ import requests
 import sqlalchemy as sa
 
 from actions.catalog import REGISTRY as ACTIONS
+from actions.planning import day_window
 from connector.crypto import digest
-from connector.db.models import Job, OAuthToken
+from connector.db.models import Job, OAuthToken, RoutePlan, Tenant
 from tests.client import zapier_npm
 from tests.helpers import job_data, sandbox_webhook
 from triggers.canonical import EventType
@@ -79,11 +80,41 @@ def optimize_route_inputs(live: LiveApp) -> ActionInputs:
                         {"time_limit_seconds": "0"}, ["time_limit_seconds"])
 
 
+def _open_job(live: LiveApp) -> str:
+    with live.runtime.db.session() as session:
+        job_id = session.scalar(sa.select(Job.id).where(Job.tenant_id == live.tenant.tenant_id,
+                                                        Job.status.notin_(["completed", "cancelled"])).limit(1))
+    assert job_id, "no open job: the trigger steps should have made some"
+    return str(job_id)
+
+
+def dispatch_job_inputs(live: LiveApp) -> ActionInputs:
+    return ActionInputs({"job_id": _open_job(live), "day": f"{datetime.now(UTC).date()}T00:00:00Z"},
+                        {"job_id": "x", "max_candidates": "0"}, ["max_candidates"])
+
+
+def insert_emergency_inputs(live: LiveApp) -> ActionInputs:
+    # A stored plan of today with nobody booked yet (the planning itself is tested in tests/unit).
+    today = datetime.now(UTC).date()
+    with live.runtime.db.session() as session:
+        zone = session.get(Tenant, live.tenant.tenant_id).timezone
+        start, end = day_window(today, zone)
+        session.add(RoutePlan(id=uuid.uuid4().hex, tenant_id=live.tenant.tenant_id, created_at=datetime.now(UTC),
+                              window_start=start, window_end=end, routes=[], unassigned=[], kpis={}))
+    emergency = {"id": "GAS-LEAK-1", "customer_name": "Ray Alvarez", "lat": "30.29", "lng": "-97.74",
+                 "duration_minutes": "45"}
+    return ActionInputs({"job": [emergency], "day": f"{today}T00:00:00Z",
+                         "time_limit_seconds": "2"},
+                        {"job_id": "x", "time_limit_seconds": "99"}, ["time_limit_seconds"])
+
+
 #: Valid and invalid input for every action, chosen against the live data.
 INPUTS: dict[str, Callable[[LiveApp], ActionInputs]] = {
     "generate_invoice": generate_invoice_inputs,
     "reconcile": reconcile_inputs,
     "optimize_route": optimize_route_inputs,
+    "dispatch_job": dispatch_job_inputs,
+    "insert_emergency": insert_emergency_inputs,
 }
 
 
