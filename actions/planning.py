@@ -112,7 +112,7 @@ def _job(job: PlanningJob, index: int, setup: Setup) -> Job:
         id=job.id, location=index, service=job.duration_minutes * 60, windows=windows,
         skills=frozenset(job.skills), priority=Priority[job.priority] if job.priority in Priority.__members__
         else Priority.P3, parts=tuple(PartNeed(sku, qty) for sku, qty in job.parts), status=status,
-        technician_id=job.technician_id if status == JobStatus.IN_PROGRESS else None,
+        technician_id=job.technician_id if status != JobStatus.OPEN else None,
         actual_start=setup.seconds(job.started_at) if status != JobStatus.OPEN and job.started_at else None,
     )
 
@@ -208,7 +208,7 @@ def reporter(ctx: Context, stage: str = "solving") -> Callable[[Progress], None]
     """Reports the search's progress on the run (`GET /api/v1/runs/<id>` shows it)."""
     def report(progress: Progress) -> None:
         ctx.progress({"stage": stage, "solutions": progress.solutions, "best_objective": progress.objective,
-                      "elapsed_seconds": progress.elapsed})
+                      "search_seconds": progress.elapsed})
     return report
 
 
