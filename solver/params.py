@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 FIRST_SOLUTIONS = ("auto", "parallel_cheapest_insertion", "local_cheapest_insertion", "savings",
                    "path_cheapest_arc", "christofides")
-METAHEURISTICS = ("guided_local_search", "simulated_annealing", "tabu_search", "generic_tabu_search", "automatic")
+METAHEURISTICS = ("guided_local_search", "simulated_annealing", "tabu_search", "generic_tabu_search", "greedy_descent",
+                  "automatic")
 
 
 @dataclass(frozen=True)
