@@ -74,9 +74,8 @@ def _eligibility(tech: Technician, job: Job, used: dict[str, int]) -> tuple[str,
     return tuple(reasons)
 
 
-def _first_free(problem: Problem, route: Route, now: int | None) -> int:
+def _first_free(jobs: dict[str, Job], route: Route, now: int | None) -> int:
     """The first stop after which a job may go: not before done or in-progress work, nor the past."""
-    jobs = {j.id: j for j in problem.jobs}
     first = 0
     for k, stop in enumerate(route.stops[:-1]):
         job = jobs.get(stop.id) if stop.kind == "job" else None
@@ -85,8 +84,7 @@ def _first_free(problem: Problem, route: Route, now: int | None) -> int:
     return first
 
 
-def _visits(problem: Problem, route: Route) -> list[_Visit]:
-    jobs = {j.id: j for j in problem.jobs}
+def _visits(jobs: dict[str, Job], route: Route) -> list[_Visit]:
     visits = []
     for stop in route.stops:
         job = jobs.get(stop.id) if stop.kind == "job" else None
@@ -118,10 +116,9 @@ def _try(problem: Problem, tech: Technician, visits: list[_Visit], i: int, job: 
                      delay)
 
 
-def _best(problem: Problem, tech: Technician, route: Route | None, job: Job, now: int | None, soonest: bool
-          ) -> Candidate:
+def _best(problem: Problem, jobs: dict[str, Job], tech: Technician, route: Route | None, job: Job, now: int | None,
+          soonest: bool) -> Candidate:
     used: dict[str, int] = {}
-    jobs = {j.id: j for j in problem.jobs}
     picked = {s.for_job for s in route.stops if s.kind == "pickup"} if route else set()
     for job_id in route.job_ids() if route else []:
         planned = jobs.get(job_id)
@@ -132,11 +129,11 @@ def _best(problem: Problem, tech: Technician, route: Route | None, job: Job, now
     reasons = _eligibility(tech, job, used)
     if reasons:
         return Candidate(tech.id, False, reasons=reasons)
-    visits = _visits(problem, route) if route and len(route.stops) >= 2 else [
+    visits = _visits(jobs, route) if route and len(route.stops) >= 2 else [
         _Visit(tech.start, tech.shift_start, tech.shift_start, 0, ()),
         _Visit(tech.end, tech.shift_end, tech.shift_end, 0, ()),
     ]
-    first = _first_free(problem, route, now) if route and len(route.stops) >= 2 else 0
+    first = _first_free(jobs, route, now) if route and len(route.stops) >= 2 else 0
     options = [c for i in range(first, len(visits) - 1)
                if (c := _try(problem, tech, visits, i, job, now or 0)) is not None]
     if not options:
@@ -171,5 +168,6 @@ def rank_technicians(problem: Problem, current_routes: list[Route], job: Job, *,
         then extra driving, then delay), then the others with their reasons.
     """
     routes = {r.technician_id: r for r in current_routes}
-    found = [_best(problem, tech, routes.get(tech.id), job, now, soonest) for tech in problem.technicians]
+    jobs = {j.id: j for j in problem.jobs}
+    found = [_best(problem, jobs, tech, routes.get(tech.id), job, now, soonest) for tech in problem.technicians]
     return sorted(found, key=lambda c: (not c.feasible, *(_soonest if soonest else _cheapest)(c)))

@@ -21,6 +21,9 @@ class SolveParams:
         workers: Parallel searches (different strategies), the best kept; 1 is reproducible.
         first_solution: First-solution strategy ("auto" picks by problem shape).
         metaheuristic: Local-search metaheuristic.
+        decompose: Split a day of more than 600 open jobs into regions of nearby technicians,
+            solved one after another (one model that large spends the time limit on its first
+            solution).
     """
 
     time_limit: float = 10.0
@@ -29,6 +32,7 @@ class SolveParams:
     workers: int = 1
     first_solution: str = "auto"
     metaheuristic: str = "guided_local_search"
+    decompose: bool = True
 
     def __post_init__(self) -> None:
         if not 0 < self.time_limit <= 3600:
