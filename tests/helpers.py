@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
+from connector.db.models import ActionRun
 from connector.sandbox.emitter import delivery_body, signed_headers
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
     from tests.conftest import TenantInfo
 
@@ -82,3 +84,26 @@ class Listener:
 def listening() -> Iterator[Listener]:
     with Listener() as listener:
         yield listener
+
+
+def until(worker: Any, done: Callable[[], bool], timeout: float = 60.0) -> None:
+    """Drains the in-process worker until `done()` holds (fails the test after `timeout` seconds)."""
+    deadline = time.monotonic() + timeout
+    while not done():
+        assert time.monotonic() < deadline, "timed out"
+        worker.drain()
+        time.sleep(0.05)
+
+
+def get_run(runtime: Any, run_id: str) -> ActionRun:
+    """The action run as stored now."""
+    with runtime.db.session() as session:
+        run = session.get(ActionRun, run_id)
+    assert run is not None, f"no run {run_id}"
+    return run
+
+
+def finished_run(runtime: Any, worker: Any, run_id: str, timeout: float = 60.0) -> ActionRun:
+    """Drains the worker until the run has succeeded or failed; returns it."""
+    until(worker, lambda: get_run(runtime, run_id).status in ("succeeded", "failed"), timeout)
+    return get_run(runtime, run_id)

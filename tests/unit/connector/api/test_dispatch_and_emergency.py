@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
-from connector.db.models import ActionRun, Event, Job, RoutePlan, Technician
+from connector.db.models import Event, Job, RoutePlan, Technician
 from connector.sandbox.seed import seed_tenant
 from tests.factories import bearer, issue_token
+from tests.helpers import finished_run
 
 BEFORE = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)  # the day before, 08:00 in Austin
 DURING = datetime(2026, 11, 25, 17, 30, tzinfo=UTC)  # 11:30 in Austin on the planned day
@@ -23,17 +23,9 @@ def _plan_the_day(client, runtime, tenant, token, worker) -> dict:  # type: igno
     response = client.post("/api/v1/actions/optimize_route", json={"day": DAY, "time_limit_seconds": 2, "seed": 3},
                            headers=bearer(token))
     assert response.status_code == 202, response.json
-    run_id = response.json["run_id"]
-    deadline = time.monotonic() + 60
-    while True:
-        worker.drain()
-        with runtime.db.session() as session:
-            run = session.get(ActionRun, run_id)
-            if run.status in ("succeeded", "failed"):
-                assert run.status == "succeeded", run.error
-                return dict(run.result)
-        assert time.monotonic() < deadline, "the plan did not finish"
-        time.sleep(0.05)
+    run = finished_run(runtime, worker, response.json["run_id"])
+    assert run.status == "succeeded", run.error
+    return dict(run.result)
 
 
 def test_dispatch_ranks_technicians_and_can_assign(client, runtime, tenant, token, worker) -> None:
@@ -131,16 +123,7 @@ def test_optimize_route_replans_a_previous_plan_and_takes_inline_data(client, ru
     response = client.post("/api/v1/actions/optimize_route", json={
         "previous_plan_id": plan["plan_id"], "stability_weight": 10, "time_limit_seconds": 2, "seed": 3},
         headers=bearer(token))
-    run_id = response.json["run_id"]
-    deadline = time.monotonic() + 60
-    while True:
-        worker.drain()
-        with runtime.db.session() as session:
-            run = session.get(ActionRun, run_id)
-            if run.status in ("succeeded", "failed"):
-                break
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    run = finished_run(runtime, worker, response.json["run_id"])
     assert run.status == "succeeded", run.error
     again = run.result
     assert again["previous_plan_id"] == plan["plan_id"]
@@ -156,16 +139,7 @@ def test_optimize_route_replans_a_previous_plan_and_takes_inline_data(client, ru
               "jobs": [{"id": f"J{k}", "lat": 30.25 + k / 100, "lng": -97.75, "duration_minutes": 30,
                         "required_skills": ["hvac"] if k == 0 else []} for k in range(4)]}
     response = client.post("/api/v1/actions/optimize_route", json=inline, headers=bearer(token))
-    run_id = response.json["run_id"]
-    deadline = time.monotonic() + 60
-    while True:
-        worker.drain()
-        with runtime.db.session() as session:
-            run = session.get(ActionRun, run_id)
-            if run.status in ("succeeded", "failed"):
-                break
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    run = finished_run(runtime, worker, response.json["run_id"])
     assert run.status == "succeeded", run.error
     stops = [s for s in run.result["stops"] if s["kind"] == "job"]
     assert sorted(s["job_id"] for s in stops) == ["J0", "J1", "J2", "J3"]

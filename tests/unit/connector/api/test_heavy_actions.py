@@ -1,13 +1,13 @@
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
-from connector.db.models import ActionRun, Invoice, Job
+from connector.db.models import Invoice, Job
 from connector.sandbox.seed import seed_tenant
 from tests.factories import bearer
+from tests.helpers import get_run, until
 
 NOW = datetime(2026, 11, 24, 16, 0, tzinfo=UTC)
 URL = "/api/v1/actions/reconcile"
@@ -19,18 +19,6 @@ def _seed(runtime, tenant) -> None:  # type: ignore[no-untyped-def]
     runtime.clock = lambda: NOW
 
 
-def _until(worker, done, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not done():
-        assert time.monotonic() < deadline, "timed out"
-        worker.drain()
-        time.sleep(0.05)
-
-
-def _run(runtime, run_id) -> ActionRun:  # type: ignore[no-untyped-def]
-    with runtime.db.session() as session:
-        return session.get(ActionRun, run_id)
-
 
 def test_reconcile_runs_on_the_queue_and_posts_the_result_to_the_callback(client, runtime, tenant, token, worker,
                                                                           listener) -> None:
@@ -39,7 +27,7 @@ def test_reconcile_runs_on_the_queue_and_posts_the_result_to_the_callback(client
     assert response.status_code == 202
     assert response.json["status"] == "queued" and response.json["status_url"].endswith(response.json["run_id"])
     run_id = response.json["run_id"]
-    _until(worker, lambda: len(listener.received) == 1)
+    until(worker, lambda: len(listener.received) == 1)
     callback = listener.received[0]["json"]
     assert callback["run_id"] == run_id and callback["status"] == "succeeded" and callback["error"] is None
     result = callback["result"]
@@ -50,7 +38,7 @@ def test_reconcile_runs_on_the_queue_and_posts_the_result_to_the_callback(client
         invoiced = set(session.scalars(sa.select(Invoice.job_id)).all())
     assert result["counts"]["missing_invoice"] == len([j for j in completed if j not in invoiced])
     assert result["jobs_checked"] >= len(completed)
-    run = _run(runtime, run_id)
+    run = get_run(runtime, run_id)
     assert (run.status, run.callback_status, run.callback_attempts) == ("succeeded", "sent", 1)
     status = client.get(f"/api/v1/runs/{run_id}", headers=bearer(token)).json
     assert status["status"] == "succeeded" and status["result"] == result
@@ -62,8 +50,8 @@ def test_callback_is_retried_until_the_receiver_takes_it(client, runtime, tenant
     listener.answers = [(503, {}), (500, {})]
     response = client.post(URL, json={}, headers=bearer(token) | {"X-Callback-Url": listener.url})
     run_id = response.json["run_id"]
-    _until(worker, lambda: _run(runtime, run_id).callback_status == "sent")
-    assert _run(runtime, run_id).callback_attempts == 3 and len(listener.received) == 3
+    until(worker, lambda: get_run(runtime, run_id).callback_status == "sent")
+    assert get_run(runtime, run_id).callback_attempts == 3 and len(listener.received) == 3
 
 
 def test_a_bad_callback_url_is_422_and_fast_actions_ignore_it(client, runtime, tenant, token) -> None:

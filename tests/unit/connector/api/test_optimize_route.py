@@ -1,29 +1,17 @@
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
-from connector.db.models import ActionRun, Event, Job, RoutePlan
+from connector.db.models import Event, Job, RoutePlan
 from connector.sandbox.seed import seed_tenant
 from tests.factories import bearer
+from tests.helpers import finished_run, until
 
 NOW = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)  # 08:00 in Austin
 URL = "/api/v1/actions/optimize_route"
 
-
-def _until(worker, done, timeout: float = 60.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not done():
-        assert time.monotonic() < deadline, "timed out"
-        worker.drain()
-        time.sleep(0.05)
-
-
-def _run(runtime, run_id) -> ActionRun:  # type: ignore[no-untyped-def]
-    with runtime.db.session() as session:
-        return session.get(ActionRun, run_id)
 
 
 def test_optimize_route_plans_the_day_stores_it_and_fires_the_trigger(client, runtime, tenant, token, worker,
@@ -36,8 +24,7 @@ def test_optimize_route_plans_the_day_stores_it_and_fires_the_trigger(client, ru
     response = client.post(URL, json={"day": "2026-11-25", "time_limit_seconds": 2}, headers=bearer(token))
     assert response.status_code == 202
     run_id = response.json["run_id"]
-    _until(worker, lambda: _run(runtime, run_id).status in ("succeeded", "failed"))
-    run = _run(runtime, run_id)
+    run = finished_run(runtime, worker, run_id)
     assert run.status == "succeeded", run.error
     plan = run.result
     with runtime.db.session() as session:
@@ -58,7 +45,7 @@ def test_optimize_route_plans_the_day_stores_it_and_fires_the_trigger(client, ru
     assert plan["p1_unassigned"] == 0
     status = client.get(f"/api/v1/runs/{run_id}", headers=bearer(token)).json
     assert status["progress"]["stage"] == "done"
-    _until(worker, lambda: len(listener.received) == 1)
+    until(worker, lambda: len(listener.received) == 1)
     assert listener.received[0]["json"]["plan_id"] == plan["plan_id"]
 
 
@@ -72,6 +59,5 @@ def test_optimize_route_input_errors_name_the_field(client, token) -> None:
 def test_no_technicians_is_a_clear_failure(client, runtime, token, worker) -> None:
     response = client.post(URL, json={"technician_ids": ["nope"], "time_limit_seconds": 1}, headers=bearer(token))
     run_id = response.json["run_id"]
-    _until(worker, lambda: _run(runtime, run_id).status in ("succeeded", "failed"))
-    run = _run(runtime, run_id)
+    run = finished_run(runtime, worker, run_id)
     assert run.status == "failed" and run.error["fields"][0]["field"] == "technician_ids"
