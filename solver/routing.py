@@ -40,6 +40,8 @@ logger = logging.getLogger(__name__)
 ProgressCallback = Callable[[Progress], None]
 
 MIN_SEARCH_SECONDS = 0.05
+RESCUE_NODES = 1000  # up to this size a first solution takes well under a second on an idle core
+RESCUE_SECONDS = 10.0
 FINISH_SHARE = 0.02  # of the time limit, kept for turning the answer into routes and checking them
 
 
@@ -89,6 +91,10 @@ def _solve(problem: Problem, analysis: Analysis, params: SolveParams, on_progres
     if spec.vehicles and any(n.kind != NODE_DEPOT for n in spec.nodes):
         configs = search_configs(params, spec, _search_seconds(params, started))
         raw = run(spec, configs, on_progress)
+        if raw is None and len(spec.nodes) <= RESCUE_NODES:
+            # Out of time before any solution (a tiny limit, a loaded machine): a first one is cheap here.
+            logger.info("solver.routing.rescue", extra={"nodes": len(spec.nodes)})
+            raw = run(spec, [replace(configs[0], time_limit=RESCUE_SECONDS, solution_limit=1)], on_progress)
         status, label = (raw.status, raw.label) if raw is not None else ("no_solution", configs[0].label)
     routes = build_routes(problem, analysis, spec, raw)
     stats = SolveStats(wall_seconds=0.0, status=status, solutions=raw.solutions if raw else 0, strategy=label,

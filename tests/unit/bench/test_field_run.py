@@ -26,7 +26,7 @@ def test_serviceable_needs_skills_and_a_reachable_window() -> None:
 
 def test_report_of_a_small_day() -> None:
     day = generate(DayConfig(techs=4, jobs=30, probes=5))
-    report = field_run.run(day, time_limit=1.0, seed=1, workers=1)
+    report = field_run.run(day, time_limit=3.0, seed=1, workers=1)
     plan = report["plan"]
     assert isinstance(plan, dict)
     assert plan["feasible"] is True

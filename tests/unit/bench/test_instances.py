@@ -12,12 +12,12 @@ if TYPE_CHECKING:
 
 def test_find_folders_globs_and_a_per_set_limit(vrptw_dir: Path) -> None:
     solomon = instances.find([str(vrptw_dir / "solomon")])
-    assert len(solomon) == 44
+    assert [p.name for p in solomon] == ["C101.txt", "C102.txt", "R101.txt", "RC101.txt"]
     assert solomon[0].name == "C101.txt"
     both = instances.find([str(vrptw_dir / "solomon"), str(vrptw_dir / "homberger_*")], per_set=2)
     assert [(p.parent.name, p.name) for p in both][:3] == [("solomon", "C101.txt"), ("solomon", "C102.txt"),
                                                            ("homberger_200", "c1_2_1.txt")]
-    assert len(both) == 6
+    assert len(both) == 4
     globbed = instances.find([str(vrptw_dir / "homberger_200" / "c1_2_1*.txt")])
     assert [p.name for p in globbed] == ["c1_2_1.txt", "c1_2_10.txt"]  # natural order
 

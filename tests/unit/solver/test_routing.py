@@ -215,3 +215,20 @@ def test_nothing_to_plan_still_gives_every_technician_a_route() -> None:
     result = solve(problem((tech("t1"),), ()))
     assert [(s.kind, s.start) for s in result.routes[0].stops] == [("start", 8 * H), ("end", 8 * H)]
     assert result.stats.status == "nothing_to_plan" and result.feasible
+
+
+def test_no_solution_in_time_is_rescued_by_a_first_solution(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A loaded machine can spend a tiny limit before any solution: small models then take the first one."""
+    import solver.routing as routing
+
+    real, calls = routing.run, []
+
+    def starved(spec, configs, on_progress=None):  # type: ignore[no-untyped-def]
+        calls.append(configs)
+        return None if len(calls) == 1 else real(spec, configs, on_progress)
+
+    monkeypatch.setattr(routing, "run", starved)
+    p = problem((tech("A"),), (Job("j", 1, H),))
+    result = solve_routes(p, SolveParams(time_limit=1, seed=1))
+    assert [r.job_ids() for r in result.routes] == [["j"]] and result.feasible
+    assert calls[1][0].solution_limit == 1

@@ -133,7 +133,7 @@ def test_optimize_route_replans_a_previous_plan_and_takes_inline_data(client, ru
                if s["kind"] == "job" and datetime.fromisoformat(s["eta"]) < DURING}
     assert started <= {(s["job_id"], s["eta"]) for s in again["stops"]}
 
-    inline = {"day": DAY, "time_limit_seconds": 1, "seed": 1,
+    inline = {"day": DAY, "time_limit_seconds": 3, "seed": 1,
               "technicians": [{"technician_id": "T1", "home_lat": 30.27, "home_lng": -97.74, "skills": ["hvac"]},
                               {"technician_id": "T2", "home_lat": 30.40, "home_lng": -97.70}],
               "jobs": [{"id": f"J{k}", "lat": 30.25 + k / 100, "lng": -97.75, "duration_minutes": 30,
