@@ -117,6 +117,8 @@ def run(ctx: Context, data: DispatchJobInput) -> DispatchJobOutput:
     day = the_day(ctx, data.day, job)
     window = planning.day_window(day, ctx.timezone)
     plan = the_plan(ctx, data.plan_id, window)
+    if plan is not None:
+        window, day = planning.plan_day(plan, ctx.timezone)
     planned = [r["job_id"] for r in plan.routes if r.get("job_id") and r["job_id"] != job.id] if plan else []
     techs, jobs = planning.load(ctx, window, technician_ids=data.technician_ids, job_ids=planned)
     setup = planning.build(techs, [*[j for j in jobs if j.id != job.id], job], day=day, timezone=ctx.timezone,

@@ -92,7 +92,7 @@ def run(ctx: Context, data: InsertEmergencyInput) -> InsertEmergencyOutput:
     plan = the_plan(ctx, data.plan_id, window)
     if plan is None:
         raise InputError("plan_id", f"No plan for {day} yet: run Optimize Routes for the day first.")
-    window = (plan.window_start, plan.window_end)
+    window, day = planning.plan_day(plan, ctx.timezone)
     planned = [r["job_id"] for r in plan.routes if r.get("job_id") and r["job_id"] != job.id]
     techs, jobs = planning.load(ctx, window, technician_ids=None, job_ids=None, also=planned)
     setup = planning.build(techs, [*[j for j in jobs if j.id != job.id], job], day=day, timezone=ctx.timezone,

@@ -107,8 +107,7 @@ def run(ctx: Context, data: OptimizeRouteInput) -> OptimizeRouteOutput:
     if data.previous_plan_id and previous is None:
         raise InputError("previous_plan_id", f"No plan {data.previous_plan_id} in this account.")
     if previous is not None:
-        window = (previous.window_start, previous.window_end)
-        day = previous.window_start.astimezone(ZoneInfo(ctx.timezone)).date()
+        window, day = planning.plan_day(previous, ctx.timezone)
     techs, jobs = planning.load(
         ctx, window, technician_ids=data.technician_ids, job_ids=data.job_ids,
         inline_technicians=[t.planning() for t in data.technicians] if data.technicians is not None else None,

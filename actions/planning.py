@@ -82,6 +82,11 @@ def day_window(day: date, timezone: str) -> tuple[datetime, datetime]:
     return start.astimezone(UTC), datetime.combine(day + timedelta(days=1), time.min, zone).astimezone(UTC)
 
 
+def plan_day(plan: StoredPlan, timezone: str) -> tuple[tuple[datetime, datetime], date]:
+    """A stored plan's window (UTC) and its local day."""
+    return (plan.window_start, plan.window_end), plan.window_start.astimezone(ZoneInfo(timezone)).date()
+
+
 def _local_seconds(origin: datetime, day: date, moment: time, zone: ZoneInfo) -> int:
     return int((datetime.combine(day, moment, zone) - origin).total_seconds())
 
