@@ -139,7 +139,8 @@ def freeze(problem: Problem, previous: RoutingResult, at: int, stability: Stabil
                 continue
             elif stop.start < at:
                 in_progress = stop.end > at and tech_id not in running
-                running |= {tech_id} if in_progress else set()
+                if in_progress:
+                    running.add(tech_id)
                 frozen[job.id] = dataclasses.replace(
                     job, status=JobStatus.IN_PROGRESS if in_progress else JobStatus.DONE, technician_id=tech_id,
                     actual_start=stop.start, pinned_to=tech_id, windows=())
@@ -196,6 +197,7 @@ def changes(problem: Problem, previous: RoutingResult, new: RoutingResult, toler
         (every change, the changes where a planned ETA moved beyond the tolerance or was lost).
     """
     before, after = _placement(previous), _placement(new)
+    order_before, order_after = _orders(previous, after), _orders(new, before)
     found: list[Change] = []
     for job in problem.jobs:
         old, now = before.get(job.id), after.get(job.id)
@@ -209,7 +211,7 @@ def changes(problem: Problem, previous: RoutingResult, new: RoutingResult, toler
             found.append(dataclasses.replace(change, kind=UNASSIGNED))
         elif old[0] != now[0]:
             found.append(dataclasses.replace(change, kind=REASSIGNED))
-        elif _order(previous, old[0], job.id, after) != _order(new, now[0], job.id, before):
+        elif order_before[job.id] != order_after[job.id]:
             found.append(dataclasses.replace(change, kind=MOVED))
         elif abs(now[1] - old[1]) > tolerance:
             found.append(dataclasses.replace(change, kind=TIME_SHIFTED))
@@ -222,11 +224,13 @@ def _placement(result: RoutingResult) -> dict[str, tuple[str, int]]:
     return {s.id: (r.technician_id, s.start) for r in result.routes for s in r.stops if s.kind == "job"}
 
 
-def _order(result: RoutingResult, tech_id: str, job_id: str, other: dict[str, tuple[str, int]]) -> int:
-    """The job's place among the technician's jobs that the other plan also gives the technician."""
-    route = result.route_of(tech_id)
-    common = [j for j in route.job_ids() if other.get(j, ("", 0))[0] == tech_id] if route else []
-    return common.index(job_id) if job_id in common else -1
+def _orders(result: RoutingResult, other: dict[str, tuple[str, int]]) -> dict[str, int]:
+    """Each job's place among its technician's jobs that the other plan also gives that technician."""
+    places: dict[str, int] = {}
+    for route in result.routes:
+        common = [j for j in route.job_ids() if other.get(j, ("", 0))[0] == route.technician_id]
+        places.update({j: k for k, j in enumerate(common)})
+    return places
 
 
 def _by(job: Job, earliest: int, eta: int) -> tuple[TimeWindow, ...]:

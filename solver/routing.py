@@ -127,8 +127,8 @@ def _by_region(problem: Problem, analysis: Analysis, params: SolveParams, on_pro
         solutions += found.stats.solutions
     merged = tuple(routes[t.id] for t in problem.technicians)
     order = {j.id: k for k, j in enumerate(problem.jobs)}
-    status = "success" if all(s in ("success", "nothing_to_plan", "partial_success") for s in statuses) else (
-        next(s for s in statuses if s not in ("success", "nothing_to_plan", "partial_success")))
+    failed = [s for s in statuses if s not in ("success", "nothing_to_plan", "partial_success")]
+    status = failed[0] if failed else "success"
     stats = SolveStats(wall_seconds=0.0, status=status, solutions=solutions, strategy=f"{len(parts)} regions",
                        extra={"regions": float(len(parts)), "workers": float(params.workers)})
     return RoutingResult(routes=merged, unassigned=tuple(sorted(unassigned, key=lambda u: order[u.job_id])),
