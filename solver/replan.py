@@ -129,12 +129,14 @@ def freeze(problem: Problem, previous: RoutingResult, at: int, stability: Stabil
             continue
         tech_id = route.technician_id
         picked = {s.for_job for s in route.stops if s.kind == "pickup" and s.for_job}
+        starts = {s.id: s.start for s in route.stops if s.kind == "job"}
         for stop in route.stops:
             job = jobs.get(stop.id) if stop.kind == "job" else None
             if stop.kind == "break" and stop.start < at:
                 taken.setdefault(tech_id, set()).add(stop.id)
             elif stop.kind == "pickup" and stop.start < at and stop.for_job in jobs:
-                _adjust(stock[tech_id], jobs[stop.for_job], +1)
+                if starts.get(stop.for_job, at) >= at:  # picked up, not yet used: on the truck now
+                    _adjust(stock[tech_id], jobs[stop.for_job], +1)
             elif job is None or job.status != JobStatus.OPEN:
                 continue
             elif stop.start < at:

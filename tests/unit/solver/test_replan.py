@@ -76,25 +76,24 @@ def test_freeze_drops_taken_breaks_and_moves_parts() -> None:
     previous = solve_routes(p, EXACT)
     assert check(p, previous) == []
     stops = previous.routes[0].stops
-    pickup = next(s for s in stops if s.kind == "pickup")
-    assert pickup.for_job == "later"
-    lunch_stop = next(s for s in stops if s.kind == "break")
-    at = max(pickup.end, lunch_stop.end) + 1
-    later = next(s for s in stops if s.id == "later")
-    if later.start < at:  # the plan put "later" before both: freeze just after the pickup instead
-        at = pickup.end + 1
-    frozen = freeze(p, previous, at)
-    tech_a = frozen.technicians[0]
+    assert [(st.kind, st.id, st.for_job) for st in stops[1:-1]] == [
+        ("job", "uses_truck", None), ("pickup", "w", "later"), ("job", "later", None), ("break", "lunch", None)]
+    pickup, lunch_stop = stops[2], stops[4]
+
+    # Just after the pickup: the first job is done, the parts for "later" are on the truck, lunch is still ahead.
+    frozen = freeze(p, previous, pickup.end + 1)
     jobs = {j.id: j for j in frozen.jobs}
-    assert jobs["uses_truck"].status in (JobStatus.DONE, JobStatus.IN_PROGRESS)
-    stock = tech_a.stock()
-    assert stock.get("CAP", 0) == 0  # used by the frozen job
-    if jobs["later"].status == JobStatus.OPEN:
-        assert stock.get("FAN") == 1  # picked up before the freeze, for a job after it
-    if lunch_stop.start < at:
-        assert tech_a.breaks == ()
-    replan = solve_routes(frozen, EXACT)
-    assert check(frozen, replan) == []
+    assert jobs["uses_truck"].status == JobStatus.DONE and jobs["later"].status == JobStatus.OPEN
+    assert frozen.technicians[0].stock() == {"FAN": 1}  # CAP used by the frozen job, FAN picked up for "later"
+    assert frozen.technicians[0].breaks == (lunch,)
+    assert check(frozen, solve_routes(frozen, EXACT)) == []
+
+    # Just after lunch: everything has happened, the break is taken and not planned again.
+    frozen = freeze(p, previous, lunch_stop.end + 1)
+    assert {j.id: j.status for j in frozen.jobs} == {"uses_truck": JobStatus.DONE, "later": JobStatus.DONE}
+    assert frozen.technicians[0].breaks == ()
+    assert frozen.technicians[0].stock() == {}
+    assert check(frozen, solve_routes(frozen, EXACT)) == []
 
 
 def test_emergency_goes_to_the_best_technician_and_lists_moved_etas() -> None:
