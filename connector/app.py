@@ -93,10 +93,11 @@ def register_blueprints(app: Flask) -> None:
     from connector.admin.views import bp as admin_bp
     from connector.api.views import bp as api_bp
     from connector.auth.views import bp as oauth_bp
+    from connector.connections.views import bp as connections_bp
     from connector.hooks.views import bp as hooks_bp
     from connector.ingest.views import bp as webhooks_bp
 
-    for bp in (accounts_bp, oauth_bp, api_bp, hooks_bp, webhooks_bp, admin_bp):
+    for bp in (accounts_bp, oauth_bp, api_bp, hooks_bp, webhooks_bp, admin_bp, connections_bp):
         app.register_blueprint(bp)
     # Machine-to-machine endpoints authenticate by token or signature, not by cookie.
     for bp in (api_bp, hooks_bp, webhooks_bp):

@@ -1,4 +1,4 @@
-"""The `backbone` command: run, worker, cron, db, users, oauth, sandbox, replay."""
+"""The `backbone` command: run, worker, cron, db, users, oauth, connections, sandbox, replay."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import click
 import sqlalchemy as sa
 
 from bench.cli import bench
+from connector.cli_connections import connections
 from connector.cli_oauth import oauth
 from connector.config import Settings
 
@@ -259,6 +260,7 @@ def replay(run_id: str, actor: str) -> None:
 
 
 main.add_command(oauth)
+main.add_command(connections)
 main.add_command(bench)
 
 if __name__ == "__main__":  # pragma: no cover

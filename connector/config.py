@@ -6,10 +6,67 @@ import secrets
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SECRET_FILE = "secret_key"  # noqa: S105 - a file name, not a secret
+
+
+class ProviderApp(BaseModel):
+    """Backbone's registration with one provider (set with `BACKBONE_<PROVIDER>__<FIELD>`).
+
+    The URLs default to the provider's production endpoints; tests point them at emulators.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    client_id: str = Field("", description="OAuth client id of Backbone's app.")
+    client_secret: str = Field("", description="OAuth client secret (Jobber also signs webhooks with it).")
+    webhook_secret: str = Field("", description="Webhook signing key (QuickBooks verifier token, ...).")
+    app_key: str = Field("", description="Application key sent with every call (ServiceTitan ST-App-Key).")
+    api_url: str = Field("", description="Base URL of the provider's API.")
+    authorize_url: str = Field("", description="OAuth authorization endpoint.")
+    token_url: str = Field("", description="OAuth token endpoint.")
+    revoke_url: str = Field("", description="OAuth revocation endpoint.")
+    signature_header: str = Field("", description="Webhook signature header, where the provider leaves it open.")
+    signature_encoding: Literal["base64", "hex"] = Field("base64", description="How that signature is encoded.")
+
+    @property
+    def configured(self) -> bool:
+        """True when Backbone is registered with this provider (installs are possible)."""
+        return bool(self.client_id or self.app_key)
+
+
+# Each provider's defaults live on its own class: an environment variable for one field
+# (BACKBONE_JOBBER__CLIENT_ID) keeps the other fields' defaults.
+class JobberApp(ProviderApp):
+    api_url: str = "https://api.getjobber.com/api/graphql"
+    authorize_url: str = "https://api.getjobber.com/api/oauth/authorize"
+    token_url: str = "https://api.getjobber.com/api/oauth/token"  # noqa: S105 - a URL, not a secret
+
+
+class QuickBooksApp(ProviderApp):
+    api_url: str = "https://quickbooks.api.intuit.com"
+    authorize_url: str = "https://appcenter.intuit.com/connect/oauth2"
+    token_url: str = "https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer"  # noqa: S105 - a URL, not a secret
+    revoke_url: str = "https://developer.api.intuit.com/v2/oauth2/tokens/revoke"
+
+
+class ServiceTitanApp(ProviderApp):
+    api_url: str = "https://api.servicetitan.io"
+    token_url: str = "https://auth.servicetitan.io/connect/token"  # noqa: S105 - a URL, not a secret
+    signature_header: str = "X-ServiceTitan-Signature"
+
+
+class HousecallProApp(ProviderApp):
+    api_url: str = "https://api.housecallpro.com"
+    signature_header: str = "Api-Signature"
+    signature_encoding: Literal["base64", "hex"] = "hex"
+
+    @property
+    def configured(self) -> bool:
+        """Housecall Pro needs no app registration: each company brings its own API key."""
+        return True
 
 
 class Settings(BaseSettings):
@@ -18,7 +75,7 @@ class Settings(BaseSettings):
     Variables are `BACKBONE_<NAME>`, except the conventional `DATABASE_URL` and `REDIS_URL`.
     """
 
-    model_config = SettingsConfigDict(env_prefix="BACKBONE_", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(env_prefix="BACKBONE_", env_nested_delimiter="__", extra="ignore", frozen=True)
 
     env: Literal["development", "production", "test"] = Field(
         "development", description="production refuses to start without an explicit secret key."
@@ -74,6 +131,26 @@ class Settings(BaseSettings):
     action_retry_delays: str = Field(
         "10,60,300", description="Seconds before each RQ retry of a heavy action (comma-separated)."
     )
+
+    token_refresh_margin_seconds: int = Field(
+        900, ge=60, description="Provider access tokens are refreshed this long before they expire."
+    )
+    refresh_idle_days: int = Field(
+        30, ge=1, description="Refresh tokens unused this long are refreshed anyway (QuickBooks: 100-day expiry)."
+    )
+    token_refresh_seconds: int = Field(300, ge=10, description="How often the token refresher runs.")
+    sync_seconds: int = Field(600, ge=10, description="How often each connection runs a catch-up sync.")
+    sync_overlap_seconds: int = Field(300, ge=0, description="A catch-up sync looks back this much before its cursor.")
+    sync_stale_seconds: int = Field(3600, ge=60, description="A connection not synced for this long is shown stale.")
+    jobber: JobberApp = Field(JobberApp(), description="Jobber app registration.")
+    quickbooks: QuickBooksApp = Field(QuickBooksApp(), description="QuickBooks Online app registration.")
+    servicetitan: ServiceTitanApp = Field(ServiceTitanApp(), description="ServiceTitan app registration.")
+    housecallpro: HousecallProApp = Field(HousecallProApp(), description="Housecall Pro app registration.")
+
+    def provider_app(self, name: str) -> ProviderApp:
+        """The registration of a provider by name (an empty one for the sandbox)."""
+        app = getattr(self, name, None)
+        return app if isinstance(app, ProviderApp) else ProviderApp()
 
     def retry_delays(self) -> list[int]:
         """The heavy-action retry delays, one per retry (the last one repeats)."""

@@ -8,13 +8,17 @@ import sqlalchemy as sa
 
 from actions.context import Context
 from actions.errors import UpstreamUnavailable
-from connector.db.models import Install, Tenant
+from connector.connections.fsm import ConnectedFsm
+from connector.db.models import Customer, Install, Tenant
 from connector.db.store import SqlStore
 from connector.ingest.recorder import SessionEventSink
 from connector.jobs import progress
+from connector.providers.base import PartyUpsert
 from connector.sandbox.accounting import SandboxAccounting
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from sqlalchemy.orm import Session
 
     from actions.context import Accounting
@@ -28,13 +32,31 @@ class NoAccounting:
         raise UpstreamUnavailable("No accounting system is connected to this account: connect one first.")
 
 
+def _customer_of(session: Session, tenant_id: str) -> Callable[[str | None], PartyUpsert | None]:
+    def lookup(customer_id: str | None) -> PartyUpsert | None:
+        if customer_id is None:
+            return None
+        row = session.scalar(sa.select(Customer).where(Customer.tenant_id == tenant_id, Customer.id == customer_id))
+        if row is None:
+            return None
+        return PartyUpsert(source_id=row.id, name=row.name, email=row.email, phone=row.phone, address=row.address)
+
+    return lookup
+
+
 def accounting_for(rt: Runtime, session: Session, tenant_id: str) -> Accounting:
-    install = session.scalar(
-        sa.select(Install).where(Install.tenant_id == tenant_id, Install.provider == "sandbox",
-                                 Install.status == "active")
-    )
-    if install is not None:
-        return SandboxAccounting(rt.sandbox_db, install.account_id)
+    """QuickBooks Online when it is connected, else the sandbox's accounting system."""
+    installs = {row.provider: row for row in session.scalars(
+        sa.select(Install).where(Install.tenant_id == tenant_id, Install.provider.in_(("quickbooks", "sandbox")),
+                                 Install.status == "active"))}
+    if "quickbooks" in installs:
+        from connector.connections.clients import client_for
+        from connector.providers.quickbooks import QuickBooksAccounting
+
+        return QuickBooksAccounting(client_for(rt, installs["quickbooks"], in_transaction=True),
+                                    _customer_of(session, tenant_id))
+    if "sandbox" in installs:
+        return SandboxAccounting(rt.sandbox_db, installs["sandbox"].account_id)
     return NoAccounting()  # type: ignore[return-value]
 
 
@@ -50,4 +72,5 @@ def build_context(rt: Runtime, session: Session, *, tenant_id: str, run_id: str,
         clock=rt.clock,
         timezone=timezone,
         progress=progress.reporter(rt, run_id),
+        fsm=ConnectedFsm(rt, session, tenant_id),
     )

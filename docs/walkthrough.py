@@ -228,7 +228,7 @@ class Walkthrough:
         done = self.sandbox("job.completed", {**job, "parts": parts}, t0 + timedelta(minutes=75), "evt-walk-done")
         check(done.status_code == 200 and done.json()["received"] == 1, f"job.completed refused: {done.text}")
         dup = self.sandbox("job.completed", {**job, "parts": parts}, t0 + timedelta(minutes=75), "evt-walk-done")
-        check(dup.json() == {"received": 0, "duplicates": 1, "ignored": 0}, f"duplicate not recognised: {dup.text}")
+        check(dup.json()["received"] == 0 and dup.json()["duplicates"] == 1, f"duplicate not recognised: {dup.text}")
         late = self.sandbox("job.en_route", job, t0 - timedelta(minutes=30))
         check(late.status_code == 200, "out-of-order event refused")
         forged = self.sandbox("job.completed", job, t0, secret="not-the-secret")

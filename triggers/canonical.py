@@ -35,6 +35,7 @@ class EventType(enum.StrEnum):
     INVOICE_PAID = "invoice.paid"
     STOCK_CHANGED = "stock.changed"
     ROUTE_OPTIMIZED = "route.optimized"
+    CONNECTION_NEEDS_RECONNECT = "connection.needs_reconnect"
 
 
 class JobStatus(enum.StrEnum):

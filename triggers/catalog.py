@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from triggers import job_completed, job_status_changed, route_optimized
+from triggers import connection_needs_reconnect, invoice_paid, job_completed, job_status_changed, route_optimized
 
 if TYPE_CHECKING:
     from triggers.canonical import EventType
@@ -15,6 +15,8 @@ TRIGGERS: tuple[TriggerSpec, ...] = (
     job_completed.TRIGGER,
     job_status_changed.TRIGGER,
     route_optimized.TRIGGER,
+    invoice_paid.TRIGGER,
+    connection_needs_reconnect.TRIGGER,
 )
 
 REGISTRY: dict[str, TriggerSpec] = {spec.key: spec for spec in TRIGGERS}

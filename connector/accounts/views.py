@@ -47,7 +47,8 @@ def home() -> str | Response:
         install = session.scalar(
             sa.select(Install).where(Install.tenant_id == user.tenant_id, Install.provider == "sandbox")
         )
-        secret = rt.secrets.decrypt(install.webhook_secret_encrypted) if install else None
+        sealed = install.webhook_secret_encrypted if install else None
+        secret = rt.secrets.decrypt(sealed) if sealed else None
         events = session.scalars(
             sa.select(Event).where(Event.tenant_id == user.tenant_id).order_by(Event.seq.desc()).limit(20)
         ).all()

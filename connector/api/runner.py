@@ -23,6 +23,7 @@ from actions.errors import ActionError
 from actions.spec import Weight
 from connector import logging as backbone_logging
 from connector.api.callbacks import schedule_callback
+from connector.connections.tokens import prepare as prepare_tokens
 from connector.context import build_context
 from connector.db.models import ActionAttempt, ActionRun, AuditEntry
 from connector.db.models.runs import RunStatus
@@ -263,6 +264,8 @@ def execute(rt: Runtime, spec: ActionSpec, run_id: str, *, reason: str, actor: s
     run, number = begun
     started = time.monotonic()
     failure: tuple[dict[str, Any], int] | None = None
+    # Provider tokens due soon are refreshed now, outside the action's transaction.
+    prepare_tokens(rt, run.tenant_id)
     try:
         with rt.db.session() as session:
             ctx = build_context(rt, session, tenant_id=run.tenant_id, run_id=run.id,

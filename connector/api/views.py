@@ -10,7 +10,8 @@ from flask import Blueprint, current_app, jsonify, request
 from actions.catalog import REGISTRY as ACTIONS
 from connector.api.runner import Call, Caller, call_action
 from connector.auth.guard import current_principal, require_token
-from connector.db.models import ActionRun, Event, User
+from connector.connections.status import describe
+from connector.db.models import ActionRun, Event, Install, User
 from connector.errors import NotFoundError, Unprocessable
 from connector.extensions import api_limit
 from connector.jobs import progress
@@ -58,7 +59,28 @@ def poll_trigger(key: str) -> Response:
             .limit(limit)
         ).all()
         items = [spec.render(canonical(row)).model_dump(mode="json") for row in rows]
-    return jsonify(items)
+        stale = [c["provider"] for c in _connections(session, principal.tenant_id) if c["stale"]]
+    response = jsonify(items)
+    if stale:
+        # The items are the last known state; these systems could not be read lately.
+        response.headers["X-Backbone-Stale"] = ",".join(sorted(set(stale)))
+    return response
+
+
+def _connections(session: Any, tenant_id: str) -> list[dict[str, Any]]:
+    rt = _runtime()
+    rows = session.scalars(sa.select(Install).where(Install.tenant_id == tenant_id, Install.provider != "sandbox")
+                           .order_by(Install.created_at)).all()
+    return [describe(row, rt.clock(), rt.settings) for row in rows]
+
+
+@bp.get("/connections")
+@require_token("triggers")
+def list_connections() -> Response:
+    """The tenant's provider connections: status, last successful sync, lag and whether data is stale."""
+    principal = current_principal()
+    with _runtime().db.session() as session:
+        return jsonify(_connections(session, principal.tenant_id))
 
 
 @bp.post("/actions/<key>")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, cast
 
 import sqlalchemy as sa
@@ -114,22 +115,55 @@ def apply_job_event(session: Session, tenant_id: str, event: NormalizedEvent, up
     return Applied(job.id, job.source_id, newer, data)
 
 
-def apply_invoice_event(session: Session, tenant_id: str, event: NormalizedEvent, update: InvoiceUpdate) -> Applied:
-    invoice = session.scalar(
-        sa.select(Invoice).where(Invoice.tenant_id == tenant_id,
-                                 sa.or_(Invoice.source_id == update.source_id,
-                                        Invoice.number == update.source_id)).with_for_update()
+def _import_invoice(session: Session, tenant_id: str, event: NormalizedEvent, update: InvoiceUpdate) -> Invoice | None:
+    """An invoice made in the provider (not by Backbone): kept when the event says enough about it."""
+    if update.number is None or update.total is None:
+        return None
+    issued = update.issued_at or event.occurred_at
+    job_id = None
+    if update.job_source_id:
+        job_id = session.scalar(sa.select(Job.id).where(Job.tenant_id == tenant_id, Job.source == event.source,
+                                                        Job.source_id == update.job_source_id))
+    invoice = Invoice(
+        tenant_id=tenant_id, source=event.source, source_id=update.source_id, number=update.number[:40],
+        currency=(update.currency or "USD")[:3], subtotal=update.total, tax=Decimal("0"), total=update.total,
+        issued_at=issued, due_at=update.due_at or issued, status="open", job_id=job_id,
+        customer_id=_upsert_party(session, Customer, tenant_id, event.source, update.customer)
+        if update.customer else None,
     )
-    data: dict[str, Any] = {"invoice_source_id": update.source_id}
-    if invoice is None:
-        return Applied(None, update.source_id, False, data)
+    session.add(invoice)
+    session.flush()
+    return invoice
+
+
+def _update_invoice(invoice: Invoice, event: NormalizedEvent, update: InvoiceUpdate) -> None:
+    if update.total is not None and invoice.created_by_run_id is None:
+        invoice.total = update.total  # Backbone's own invoices keep Backbone's figures
+    if update.due_at is not None and invoice.created_by_run_id is None:
+        invoice.due_at = update.due_at
     if event.type == EventType.INVOICE_SENT and invoice.sent_at is None:
         invoice.sent_at = event.occurred_at
         invoice.status = "sent" if invoice.paid_at is None else invoice.status
+    if update.amount_paid is not None and event.type != EventType.INVOICE_PAID:
+        invoice.amount_paid = update.amount_paid
     if event.type == EventType.INVOICE_PAID:
         invoice.paid_at = invoice.paid_at or event.occurred_at
         invoice.amount_paid = update.amount_paid if update.amount_paid is not None else invoice.total
         invoice.status = "paid"
+
+
+def apply_invoice_event(session: Session, tenant_id: str, event: NormalizedEvent, update: InvoiceUpdate) -> Applied:
+    invoice = session.scalar(
+        sa.select(Invoice).where(Invoice.tenant_id == tenant_id,
+                                 sa.or_(sa.and_(Invoice.source == event.source, Invoice.source_id == update.source_id),
+                                        Invoice.number == update.source_id)).with_for_update()
+    )
+    data: dict[str, Any] = {"invoice_source_id": update.source_id}
+    if invoice is None:
+        invoice = _import_invoice(session, tenant_id, event, update)
+        if invoice is None:
+            return Applied(None, update.source_id, False, data)
+    _update_invoice(invoice, event, update)
     session.flush()
     data.update({"invoice_id": invoice.id, "number": invoice.number, "status": invoice.status,
                  "total": str(invoice.total), "amount_paid": str(invoice.amount_paid), "job_id": invoice.job_id})

@@ -36,7 +36,11 @@ class Periodic:
 
 
 def periodic_jobs(settings: Settings) -> list[Periodic]:
-    jobs = [Periodic("sweep", tasks.sweep, DEFAULT, settings.sweep_seconds)]
+    jobs = [
+        Periodic("sweep", tasks.sweep, DEFAULT, settings.sweep_seconds),
+        Periodic("refresh_tokens", tasks.refresh_tokens, DEFAULT, settings.token_refresh_seconds),
+        Periodic("sync_connections", tasks.sync_connections, DEFAULT, settings.sync_seconds),
+    ]
     if settings.sandbox_tick_seconds > 0:
         jobs.append(Periodic("sandbox_tick", tasks.sandbox_tick, DEFAULT, settings.sandbox_tick_seconds))
     return jobs

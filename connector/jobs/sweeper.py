@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from connector.db.models import ActionRun, Delivery
+from connector.db.models import ActionRun, Delivery, WebhookInbox
 from connector.db.models.hooks import DeliveryStatus
+from connector.db.models.installs import InboxStatus
 from connector.db.models.runs import RunStatus
 from connector.hooks.schedule import delivery_job_id, enqueue_delivery
 
@@ -85,6 +86,24 @@ def _requeue_callbacks(rt: Runtime) -> int:
     return count
 
 
+def _requeue_hydrations(rt: Runtime) -> int:
+    from connector.ingest.service import enqueue_hydration, hydrate_job_id
+
+    with rt.db.session() as session:
+        pending = session.scalars(
+            sa.select(WebhookInbox.id)
+            .where(WebhookInbox.status == InboxStatus.PENDING, WebhookInbox.received_at <= rt.clock() - GRACE)
+            .order_by(WebhookInbox.received_at)
+            .limit(BATCH)
+        ).all()
+    count = 0
+    for inbox_id in pending:
+        if not rt.queues.is_live(hydrate_job_id(inbox_id)):
+            enqueue_hydration(rt.queues, inbox_id)
+            count += 1
+    return count
+
+
 def _fail_interrupted_runs(rt: Runtime) -> int:
     now = rt.clock()
     fast_cutoff = now - timedelta(minutes=10)
@@ -110,6 +129,7 @@ def sweep(rt: Runtime) -> dict[str, int]:
         "runs_requeued": _requeue_heavy_runs(rt),
         "callbacks_requeued": _requeue_callbacks(rt),
         "runs_interrupted": _fail_interrupted_runs(rt),
+        "hydrations_requeued": _requeue_hydrations(rt),
     }
     if any(counts.values()):
         logger.info("sweep %s", counts)

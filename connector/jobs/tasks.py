@@ -86,3 +86,32 @@ def sandbox_tick() -> int:
 
     _bind()
     return tick(current())
+
+
+def hydrate_notification(inbox_id: str) -> str:
+    from connector.ingest.hydrate import hydrate
+
+    _bind()
+    job = get_current_job()
+    return hydrate(current(), inbox_id, final=job is not None and not job.retries_left)
+
+
+def sync_connection(install_id: str) -> dict[str, int | str]:
+    from connector.connections.sync import sync_connection as do_sync
+
+    _bind()
+    return do_sync(current(), install_id)
+
+
+def sync_connections() -> int:
+    from connector.connections.sync import enqueue_syncs
+
+    _bind()
+    return enqueue_syncs(current())
+
+
+def refresh_tokens() -> dict[str, int]:
+    from connector.connections.tokens import refresh_due
+
+    _bind()
+    return refresh_due(current())

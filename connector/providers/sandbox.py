@@ -20,19 +20,24 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from connector.crypto import constant_time_equals
 from connector.errors import validation_fields
 from connector.providers.base import (
+    Grant,
     InvoiceUpdate,
     JobUpsert,
     NormalizedEvent,
+    Notification,
     PartUpsert,
     PartyUpsert,
+    SyncPage,
     WebhookRejected,
 )
 from triggers.canonical import EventType, UtcDateTime
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from datetime import datetime
 
-    from connector.providers.base import Headers
+    from connector.config import ProviderApp
+    from connector.providers.base import AccountInfo, Connection, CredentialField, Headers, OAuthEndpoints
 
 ACCOUNT_HEADER = "X-Sandbox-Account"
 SIGNATURE_HEADER = "X-Sandbox-Signature"
@@ -122,17 +127,29 @@ def _job(job: _Job) -> JobUpsert:
 
 
 class SandboxAdapter:
+    """The built-in sandbox FSM: fat, per-connection signed webhooks and no API to call back."""
+
     name = "sandbox"
+    label = "Sandbox FSM"
+    kind = "fsm"
+    grant = Grant.NONE
+    credential_fields: tuple[CredentialField, ...] = ()
+
+    def oauth(self, app: ProviderApp) -> OAuthEndpoints | None:
+        return None
+
+    def webhook_secret(self, app: ProviderApp) -> str | None:
+        return None  # each connection has its own
 
     def account_id(self, headers: Headers) -> str | None:
         value = (headers.get(ACCOUNT_HEADER) or "").strip()
         return value or None
 
-    def verify(self, secret: str, headers: Headers, body: bytes) -> bool:
+    def verify(self, secret: str, headers: Headers, body: bytes, app: ProviderApp | None = None) -> bool:
         given = headers.get(SIGNATURE_HEADER) or ""
         return bool(given) and constant_time_equals(given.strip(), sign(secret, body))
 
-    def normalize(self, account_id: str, body: bytes) -> list[NormalizedEvent]:
+    def parse(self, body: bytes) -> list[Notification]:
         if b"\x00" in body or b"\\u0000" in body:
             raise WebhookRejected(422, "invalid_payload", "NUL characters are not allowed in the body.")
         try:
@@ -140,10 +157,24 @@ class SandboxAdapter:
         except ValidationError as exc:
             raise WebhookRejected(422, "invalid_payload", "The webhook body is not a sandbox event.",
                                   validation_fields(exc)) from exc
-        if delivery.account_id != account_id:
-            raise WebhookRejected(422, "invalid_payload", "account_id does not match X-Sandbox-Account.",
-                                  [{"field": "account_id", "message": "Must equal the X-Sandbox-Account header."}])
-        return [e for e in [self._event(delivery)] if e is not None]
+        event = self._event(delivery)
+        if event is None:
+            return []  # a topic Backbone does not use: acknowledged, not stored
+        subject = event.job.source_id if event.job else event.invoice.source_id if event.invoice else ""
+        return [Notification(account_id=delivery.account_id, topic=delivery.topic, item_id=subject,
+                             occurred_at=delivery.occurred_at, dedupe_key=delivery.id, event=event)]
+
+    def client(self, connection: Connection) -> None:
+        return None
+
+    def account(self, client: object, callback: Mapping[str, str]) -> AccountInfo:
+        raise NotImplementedError("the sandbox is connected when the tenant signs up")
+
+    def hydrate(self, client: object, notification: Notification) -> list[NormalizedEvent]:
+        return [notification.event] if notification.event else []
+
+    def changes_since(self, client: object, since: datetime | None, now: datetime) -> SyncPage:
+        return SyncPage(events=[], cursor=now)  # its webhooks carry everything; nothing to catch up
 
     def _event(self, d: SandboxDelivery) -> NormalizedEvent | None:
         occurred: datetime = d.occurred_at
@@ -161,4 +192,4 @@ class SandboxAdapter:
             return NormalizedEvent(event_id=f"sandbox:{d.account_id}:{d.id}", type=INVOICE_TOPICS[d.topic],
                                    occurred_at=occurred, source=self.name,
                                    invoice=InvoiceUpdate(inv.id, inv.amount_paid), raw_topic=d.topic)
-        return None  # a topic Backbone does not use: acknowledged, not stored
+        return None

@@ -54,6 +54,18 @@ class SandboxInvoice(SandboxBase):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class SandboxNote(SandboxBase):
+    """A note on a sandbox job, written back by Backbone (as Jobber's jobCreateNote would)."""
+
+    __tablename__ = "sandbox_notes"
+
+    id: Mapped[str] = mapped_column(sa.String(32), primary_key=True, default=new_id)
+    account_id: Mapped[str] = mapped_column(sa.String(100), index=True)
+    job_id: Mapped[str] = mapped_column(sa.String(100))
+    text: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 def sandbox_url(settings: Settings) -> str:
     url = settings.sqlalchemy_url
     if url.startswith("sqlite:///"):

@@ -3,7 +3,7 @@
 from connector.db.models.audit import AuditEntry
 from connector.db.models.events import Event
 from connector.db.models.hooks import Delivery, DeliveryAttempt, HookSubscription
-from connector.db.models.installs import Install
+from connector.db.models.installs import Install, InstallStatus, WebhookInbox
 from connector.db.models.oauth import AuthorizationCode, OAuthClient, OAuthToken
 from connector.db.models.plans import RoutePlan
 from connector.db.models.projections import (
@@ -30,6 +30,7 @@ __all__ = [
     "Event",
     "HookSubscription",
     "Install",
+    "InstallStatus",
     "Invoice",
     "InvoiceLine",
     "Job",
@@ -43,4 +44,5 @@ __all__ = [
     "Technician",
     "Tenant",
     "User",
+    "WebhookInbox",
 ]

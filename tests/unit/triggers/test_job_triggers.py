@@ -34,7 +34,8 @@ def test_status_item_carries_previous_status() -> None:
 def test_event_feeds_the_right_triggers() -> None:
     assert {t.key for t in triggers_for(EventType.JOB_COMPLETED)} == {"job_completed", "job_status_changed"}
     assert {t.key for t in triggers_for(EventType.JOB_EN_ROUTE)} == {"job_status_changed"}
-    assert triggers_for(EventType.INVOICE_PAID) == []
+    assert {t.key for t in triggers_for(EventType.INVOICE_PAID)} == {"invoice_paid"}
+    assert triggers_for(EventType.STOCK_CHANGED) == []
 
 
 def test_naive_timestamps_are_refused() -> None:

@@ -21,7 +21,7 @@ def _events(runtime, tenant) -> list[Event]:
 def test_signed_webhook_creates_job_customer_technician_and_event(client, runtime, tenant) -> None:
     response = post_sandbox(client, tenant, "job.created", T0, event_id="evt_1")
     assert response.status_code == 200
-    assert response.json == {"received": 1, "duplicates": 0, "ignored": 0}
+    assert response.json == {"received": 1, "queued": 0, "duplicates": 0, "ignored": 0}
     job = _job(runtime, tenant)
     assert job.status == "created" and job.created_at == T0
     with runtime.db.session() as session:
@@ -38,7 +38,7 @@ def test_same_delivery_twice_changes_nothing_the_second_time(client, runtime, te
     before = _job(runtime, tenant)
     second = client.post("/webhooks/sandbox", data=body, headers=headers)
     assert second.status_code == 200
-    assert second.json == {"received": 0, "duplicates": 1, "ignored": 0}
+    assert second.json == {"received": 0, "queued": 0, "duplicates": 1, "ignored": 0}
     assert len(_events(runtime, tenant)) == 1
     assert _job(runtime, tenant).status_changed_at == before.status_changed_at
 

@@ -1,0 +1,1 @@
+"""Tenants' connections to providers: install, tokens, API clients, catch-up sync, uninstall."""
