@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from actions import dispatch_job, generate_invoice, insert_emergency, optimize_route, reconcile
+from actions import add_job_note, dispatch_job, generate_invoice, insert_emergency, optimize_route, reconcile
 
 if TYPE_CHECKING:
     from actions.spec import ActionSpec
@@ -12,6 +12,7 @@ if TYPE_CHECKING:
 #: Every action, in the order the manifests list them.
 ACTIONS: tuple[ActionSpec, ...] = (
     generate_invoice.ACTION, reconcile.ACTION, optimize_route.ACTION, dispatch_job.ACTION, insert_emergency.ACTION,
+    add_job_note.ACTION,
 )
 
 REGISTRY: dict[str, ActionSpec] = {spec.key: spec for spec in ACTIONS}

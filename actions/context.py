@@ -203,6 +203,23 @@ class Accounting(Protocol):
         """Creates and numbers the invoice; the same request_id always answers with the first invoice."""
 
 
+class Fsm(Protocol):
+    """The field-service systems the tenant has connected (Jobber, ServiceTitan, Housecall Pro, the sandbox)."""
+
+    def add_job_note(self, source: str, source_id: str, text: str) -> str:
+        """Adds a note to the job `source_id` in the system `source`; returns the note's id there ("" if none)."""
+
+
+class NoFsm:
+    """No field-service system is reachable (tests that need none)."""
+
+    def add_job_note(self, source: str, source_id: str, text: str) -> str:
+        """Always refuses: nothing is connected."""
+        from actions.errors import Conflict
+
+        raise Conflict(f"No {source} connection can take notes for this account.")
+
+
 class EventSink(Protocol):
     """Where actions report what happened; the events feed triggers like any other."""
 
@@ -224,6 +241,7 @@ class Context:
         clock: Returns the current UTC time.
         timezone: The tenant's IANA time zone (for local business hours).
         progress: Reports progress of a long run (e.g. best objective so far), shown on the run.
+        fsm: The connected field-service systems (write-back).
     """
 
     tenant_id: str
@@ -235,3 +253,4 @@ class Context:
     clock: Callable[[], datetime]
     timezone: str = "UTC"
     progress: Callable[[dict[str, Any]], None] = field(default=lambda _update: None)
+    fsm: Fsm = field(default_factory=NoFsm)

@@ -108,6 +108,12 @@ def insert_emergency_inputs(live: LiveApp) -> ActionInputs:
                         {"job_id": "x", "time_limit_seconds": "99"}, ["time_limit_seconds"])
 
 
+def add_job_note_inputs(live: LiveApp) -> ActionInputs:
+    # Sandbox jobs come from the sandbox FSM, which keeps the notes Backbone writes back.
+    return ActionInputs({"job_id": _open_job(live), "note": "Gate code 4417; call on arrival."},
+                        {"note": ""}, ["job_id", "note"])
+
+
 #: Valid and invalid input for every action, chosen against the live data.
 INPUTS: dict[str, Callable[[LiveApp], ActionInputs]] = {
     "generate_invoice": generate_invoice_inputs,
@@ -115,6 +121,7 @@ INPUTS: dict[str, Callable[[LiveApp], ActionInputs]] = {
     "optimize_route": optimize_route_inputs,
     "dispatch_job": dispatch_job_inputs,
     "insert_emergency": insert_emergency_inputs,
+    "add_job_note": add_job_note_inputs,
 }
 
 
@@ -159,6 +166,8 @@ def fire(live: LiveApp, trigger: str) -> dict[str, Any]:
     if EventType.ROUTE_OPTIMIZED in spec.event_types:
         return fire_plan(live)
     topics = [t for t in SANDBOX_TOPICS if t in spec.event_types]
+    if trigger in RECORDED:
+        return fire_recorded(live, trigger)
     if not topics or not topics[0].value.startswith("job."):
         raise LookupError(f"teach tests/client/test_zapier_app.py how to fire {trigger!r} from the sandbox")
     topic = topics[0].value
@@ -171,6 +180,26 @@ def fire(live: LiveApp, trigger: str) -> dict[str, Any]:
         response = fsm.post(f"{live.base_url}/webhooks/sandbox", data=body, headers=headers, timeout=10)
     assert response.status_code == 200 and response.json()["received"] == 1, response.text
     return {"topic": topic, "match": {"job_source_id": source_id}}
+
+
+#: Triggers fed by events Backbone records itself (no sandbox webhook): the field that tells items apart.
+RECORDED = {"connection_needs_reconnect": "connection_id", "invoice_paid": "invoice_id"}
+
+
+def fire_recorded(live: LiveApp, trigger: str) -> dict[str, Any]:
+    """Records the trigger's event with its sample's data (a fresh id), as Backbone's own code does."""
+    from connector.ingest.recorder import record_event
+    from triggers.canonical import CanonicalEvent
+
+    spec = TRIGGERS[trigger]
+    key = RECORDED[trigger]
+    data = spec.sample.model_dump(mode="json") | {key: uuid.uuid4().hex}
+    [event_type] = spec.event_types
+    event = CanonicalEvent(event_id=f"{trigger}:{data[key]}", type=event_type, occurred_at=datetime.now(UTC),
+                           source="backbone", subject_id=data[key], data=data)
+    with live.runtime.db.session() as session:
+        record_event(session, live.runtime.queues, live.tenant.tenant_id, event)
+    return {"topic": event_type.value, "match": {key: data[key]}}
 
 
 def fire_plan(live: LiveApp) -> dict[str, Any]:
