@@ -113,3 +113,20 @@ def summary_(files: tuple[Path, ...], out: Path | None) -> None:
     click.echo("\n".join(report.format_summary(merged)))
     if out is not None:
         report.write_json(out, {"merged_from": [str(f) for f in files]}, rows, merged)
+
+
+@bench.command()
+@click.option("--requests", "count", type=int, default=500, show_default=True, help="Deliveries per path.")
+@click.option("--concurrency", type=int, default=8, show_default=True, help="Deliveries in flight at once.")
+@click.option("--database-url", default=None, help="A database to use (default: SQLite in a temporary folder).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="JSON results file.")
+def webhooks(count: int, concurrency: int, database_url: str | None, out: Path) -> None:
+    """Webhook acceptance latency (Jobber allows 1 s): thin Jobber deliveries vs fat sandbox ones."""
+    from bench import webhooks as run
+
+    rows = [r.row() for r in run.run(requests_per_path=count, concurrency=concurrency, database_url=database_url)]
+    out.write_text(json.dumps(rows, indent=2) + "\n")
+    for r in rows:
+        click.echo(f"{r['path']:>8}: {r['requests']} requests, {r['concurrency']} at once, p50 {r['p50_ms']} ms, "
+                   f"p95 {r['p95_ms']} ms, p99 {r['p99_ms']} ms (= {r['p99_share_of_jobber_limit']:.1%} of Jobber's "
+                   f"1 s), max {r['max_ms']} ms, answers {r['statuses']}")

@@ -3,7 +3,10 @@
     GET  /install/<provider>               OAuth providers: to the provider's consent screen
                                            credentials providers: the form for their API credentials
     POST /install/<provider>               credentials form: checked with one API call, then stored
-    GET  /install/<provider>/callback      OAuth redirect URI: state checked, code exchanged, tenant linked
+    GET  /install/<provider>/callback      OAuth redirect URI: state checked, code exchanged, tenant linked;
+                                           without state (started in the provider's marketplace) the
+                                           tokens wait for their company at /install/pending/<id>
+    GET/POST /install/pending/<id>         a signed-in owner confirms, or the visitor creates the company
     GET  /install/<provider>/disconnected  where a provider sends the user after disconnecting there
     GET  /connections                      the tenant's connections: status, last sync, lag
     POST /connections/<id>/disconnect      revokes at the provider (best effort) and uninstalls
@@ -11,23 +14,27 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import secrets
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import requests
 import sqlalchemy as sa
 from authlib.integrations.requests_client import OAuthError
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
-from flask_login import current_user
+from flask_login import current_user, login_user
 
-from connector.accounts.users import roles_required, runtime, signed_in
+from connector.accounts import service as account_service
+from connector.accounts.forms import SignUpForm
+from connector.accounts.users import load_signed_in_user, roles_required, runtime, signed_in
 from connector.connections.clients import StaticTokens, client_for
 from connector.connections.lifecycle import connected, forget_secrets, uninstall
 from connector.connections.status import describe
 from connector.connections.sync import SYNC, sync_job_id
 from connector.connections.tokens import oauth_session, store_credentials, store_token
-from connector.db.models import Install, InstallStatus
+from connector.db.models import Install, InstallStatus, PendingInstall
 from connector.db.models.tenants import Role
 from connector.jobs.queues import DEFAULT, enqueue_after_commit
 from connector.providers import PROVIDERS
@@ -44,6 +51,9 @@ logger = logging.getLogger(__name__)
 bp = Blueprint("connections", __name__)
 
 STATE_KEY = "backbone_install"
+PENDING_KEY = "backbone_pending_install"
+#: How long a marketplace-started install waits for its company.
+PENDING_TTL = timedelta(minutes=30)
 MAX_CREDENTIAL = 500
 
 
@@ -152,36 +162,118 @@ def _why(exc: Exception) -> str:
     return type(exc).__name__
 
 
-@bp.get("/install/<provider>/callback")
-@roles_required(Role.OWNER)
-def callback(provider: str) -> str | tuple[str, int] | Response:
-    adapter = _adapter(provider)
+def _exchange(adapter: ProviderAdapter, code: str) -> tuple[dict[str, Any], AccountInfo]:
+    """Trades the authorization code for tokens and asks the provider which account they are for."""
     rt = runtime()
-    app = rt.settings.provider_app(provider)
+    app = rt.settings.provider_app(adapter.name)
     endpoints = adapter.oauth(app)
+    if endpoints is None:
+        abort(404)
+    token = dict(oauth_session(app, endpoints, redirect_uri=_redirect_uri(adapter.name))
+                 .fetch_token(endpoints.token_url, code=code, grant_type="authorization_code"))
+    account = request.args.get(endpoints.account_param or "", "")
+    client = adapter.client(Connection(install_id="", account_id=account, app=app,
+                                       tokens=StaticTokens(str(token["access_token"]))))
+    return token, adapter.account(client, dict(request.args))
+
+
+@bp.get("/install/<provider>/callback")
+def callback(provider: str) -> str | tuple[str, int] | Response:
+    """The redirect URI: an install Backbone started (state), or one the provider's marketplace started."""
+    adapter = _adapter(provider)
     expected = session.pop(STATE_KEY, None)
-    if endpoints is None or not expected or expected.get("provider") != provider or not secrets.compare_digest(
-            str(expected.get("state")), request.args.get("state", "")):
-        return _error(400, "Install expired", f"This {adapter.label} install link is not ours or has expired: "
-                      "start again from Backbone or the marketplace.")
+    given_state = request.args.get("state", "")
     if request.args.get("error"):
         return _error(400, f"{adapter.label} was not connected",
                       f"{adapter.label} answered: {request.args.get('error_description') or request.args['error']}.")
+    started_here = bool(expected) or bool(given_state)
+    if started_here and (not expected or expected.get("provider") != provider
+                         or not secrets.compare_digest(str(expected.get("state")), given_state)):
+        return _error(400, "Install expired", f"This {adapter.label} install link is not ours or has expired: "
+                      "start again from Backbone or the marketplace.")
+    if started_here and not (current_user.is_authenticated and current_user.role == Role.OWNER):
+        return _error(403, "Sign in as the owner", "Only the company's owner can connect systems.")
     code = request.args.get("code", "")
     if not code or len(code) > 2000:
         return _error(400, "Install failed", f"{adapter.label} sent no authorization code.")
     try:
-        token = dict(oauth_session(app, endpoints, redirect_uri=_redirect_uri(provider))
-                     .fetch_token(endpoints.token_url, code=code, grant_type="authorization_code"))
-        account = request.args.get(endpoints.account_param or "", "")
-        client = adapter.client(Connection(install_id="", account_id=account, app=app,
-                                           tokens=StaticTokens(str(token["access_token"]))))
-        info = adapter.account(client, dict(request.args))
+        token, info = _exchange(adapter, code)
     except (OAuthError, ApiError) as exc:
         return _error(502, "Install failed", f"{adapter.label} refused the connection ({_why(exc)}); start again.")
     except requests.RequestException:
         return _error(502, "Install failed", f"{adapter.label} could not be reached; start again in a minute.")
-    return _link(adapter, info, token=token)
+    if started_here:
+        return _link(adapter, info, token=token)
+    return _hold(adapter, info, token)
+
+
+def _hold(adapter: ProviderAdapter, info: AccountInfo, token: dict[str, Any]) -> Response:
+    """Keeps a marketplace-started install until an owner claims it from this browser."""
+    rt = runtime()
+    now = rt.clock()
+    with rt.db.session() as db:
+        db.execute(sa.delete(PendingInstall).where(PendingInstall.expires_at < now))
+        pending = PendingInstall(provider=adapter.name, account_id=info.account_id, account_name=info.name[:200],
+                                 token_encrypted=rt.secrets.encrypt(json.dumps(token)), created_at=now,
+                                 expires_at=now + PENDING_TTL)
+        db.add(pending)
+        db.flush()
+        pending_id = pending.id
+    session[PENDING_KEY] = pending_id
+    return redirect(url_for("connections.pending", pending_id=pending_id))
+
+
+def _pending(pending_id: str) -> PendingInstall:
+    """The pending install, only for the browser it was made in, and only while it lasts."""
+    rt = runtime()
+    if session.get(PENDING_KEY) != pending_id:
+        abort(404)
+    with rt.db.session() as db:
+        row = db.get(PendingInstall, pending_id)
+        if row is None or row.expires_at < rt.clock():
+            abort(404)
+        db.expunge(row)
+        return row
+
+
+def _claim(row: PendingInstall) -> str | tuple[str, int] | Response:
+    rt = runtime()
+    token = json.loads(rt.secrets.decrypt(row.token_encrypted))
+    with rt.db.session() as db:
+        db.execute(sa.delete(PendingInstall).where(PendingInstall.id == row.id))
+    session.pop(PENDING_KEY, None)
+    return _link(PROVIDERS[row.provider], AccountInfo(row.account_id, row.account_name), token=token)
+
+
+@bp.route("/install/pending/<id:pending_id>", methods=["GET", "POST"])
+def pending(pending_id: str) -> str | tuple[str, int] | Response:
+    """Claim a marketplace install: a signed-in owner confirms; anyone else creates the company or signs in."""
+    row = _pending(pending_id)
+    adapter = PROVIDERS[row.provider]
+    signed = current_user.is_authenticated
+    if signed and current_user.role != Role.OWNER:
+        return _error(403, "Sign in as the owner", "Only the company's owner can connect systems.")
+    form = SignUpForm()
+    if request.method == "GET" and not form.company.data:
+        form.company.data = row.account_name
+    if request.method == "POST" and signed:  # CSRF is checked for every POST (Flask-WTF)
+        return _claim(row)
+    if request.method == "POST" and form.validate_on_submit():
+        rt = runtime()
+        try:
+            with rt.db.session() as db:
+                _tenant, owner, _sandbox = account_service.create_tenant(
+                    db, rt.secrets, company=form.company.data, owner_name=form.name.data,
+                    owner_email=form.email.data, password=form.password.data)
+                owner_id = owner.id
+        except account_service.EmailTaken:
+            form.email.errors.append("An account with this email exists: sign in instead, then confirm.")
+        else:
+            login_user(load_signed_in_user(owner_id))
+            return _claim(row)
+    return render_template("connections/pending.html", adapter=adapter, pending=row, form=form,
+                           user=signed_in() if signed else None,
+                           login_url=url_for("accounts.login", next=request.path)), (422 if form.errors else 200)
 
 
 @bp.get("/install/<provider>/disconnected")

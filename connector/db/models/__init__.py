@@ -3,7 +3,7 @@
 from connector.db.models.audit import AuditEntry
 from connector.db.models.events import Event
 from connector.db.models.hooks import Delivery, DeliveryAttempt, HookSubscription
-from connector.db.models.installs import Install, InstallStatus, WebhookInbox
+from connector.db.models.installs import Install, InstallStatus, PendingInstall, WebhookInbox
 from connector.db.models.oauth import AuthorizationCode, OAuthClient, OAuthToken
 from connector.db.models.plans import RoutePlan
 from connector.db.models.projections import (
@@ -38,6 +38,7 @@ __all__ = [
     "OAuthClient",
     "OAuthToken",
     "Payment",
+    "PendingInstall",
     "RateCard",
     "Role",
     "RoutePlan",

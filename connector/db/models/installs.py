@@ -80,3 +80,22 @@ class WebhookInbox(TenantScoped, Base):
     events: Mapped[int] = mapped_column(default=0)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     processed_at: Mapped[datetime | None]
+
+
+class PendingInstall(Base):
+    """A marketplace-started install waiting for its Backbone company (sign in and confirm, or sign up).
+
+    The provider sent the user straight to the callback: the code was exchanged at once (codes live
+    minutes), and the tokens wait here, encrypted, until a company owner claims them from the same
+    browser session.
+    """
+
+    __tablename__ = "pending_installs"
+
+    id: Mapped[str] = mapped_column(sa.String(32), primary_key=True, default=new_id)
+    provider: Mapped[str] = mapped_column(sa.String(40))
+    account_id: Mapped[str] = mapped_column(sa.String(100))
+    account_name: Mapped[str] = mapped_column(sa.String(200))
+    token_encrypted: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]

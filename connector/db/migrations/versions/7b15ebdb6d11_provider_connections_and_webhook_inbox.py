@@ -22,7 +22,6 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-
     op.create_table('webhook_inbox',
     sa.Column('id', sa.String(length=32), nullable=False),
     sa.Column('install_id', sa.String(length=32), nullable=False),
@@ -67,10 +66,7 @@ def upgrade() -> None:
                nullable=True)
 
 
-
-
 def downgrade() -> None:
-
     with op.batch_alter_table('installs', schema=None) as batch_op:
         batch_op.alter_column('webhook_secret_encrypted',
                existing_type=sa.TEXT(),
@@ -95,4 +91,3 @@ def downgrade() -> None:
         batch_op.drop_index('ix_webhook_inbox_status')
 
     op.drop_table('webhook_inbox')
-
