@@ -59,3 +59,10 @@ class StaticTokens:
 
     def invalidate(self) -> None:
         return None
+
+
+def close_client(client: Any) -> None:
+    """Closes a client's HTTP session (the adapters' clients keep one open for their calls)."""
+    close = getattr(client, "close", None)
+    if callable(close):
+        close()

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from actions.errors import Conflict, InputError, UpstreamUnavailable
-from connector.connections.clients import client_for
+from connector.connections.clients import client_for, close_client
 from connector.db.models import Install, InstallStatus
 from connector.providers import PROVIDERS
 from connector.providers.http import ApiError, UpstreamError
@@ -69,6 +69,4 @@ class ConnectedFsm:
                                           "Check the job before replaying.") from exc
             raise InputError("job_id", f"{label} refused the note: {exc.message}") from exc
         finally:
-            close = getattr(client, "close", None)
-            if close is not None:
-                close()
+            close_client(client)

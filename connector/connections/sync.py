@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from connector.connections.clients import client_for
+from connector.connections.clients import client_for, close_client
 from connector.connections.lifecycle import refused
 from connector.db.models import Install, InstallStatus
 from connector.ingest.service import ingest
@@ -51,6 +51,7 @@ def sync_connection(rt: Runtime, install_id: str) -> dict[str, int | str]:
     try:
         page = adapter.changes_since(client, since, now)
     except ApiError as exc:
+        close_client(client)
         message = exc.message
         with rt.db.session() as session:
             row = session.get(Install, install_id)
@@ -59,6 +60,7 @@ def sync_connection(rt: Runtime, install_id: str) -> dict[str, int | str]:
                 refused(session, rt.queues, row, now, exc)
         logger.warning("sync.failed install=%s %s", install_id, message)
         return {"status": "failed", "error": message}
+    close_client(client)
     stored = 0
     with rt.db.session() as session:
         for event in page.events:

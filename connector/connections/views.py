@@ -29,7 +29,7 @@ from flask_login import current_user, login_user
 from connector.accounts import service as account_service
 from connector.accounts.forms import SignUpForm
 from connector.accounts.users import load_signed_in_user, roles_required, runtime, signed_in
-from connector.connections.clients import StaticTokens, client_for
+from connector.connections.clients import StaticTokens, client_for, close_client
 from connector.connections.lifecycle import connected, forget_secrets, uninstall
 from connector.connections.status import describe
 from connector.connections.sync import SYNC, sync_job_id
@@ -350,3 +350,5 @@ def _tell_provider(adapter: ProviderAdapter, install_id: str) -> None:
                                                        token_type_hint="refresh_token")  # noqa: S106 - a hint
     except (OAuthError, ApiError, requests.RequestException, ValueError):
         logger.warning("connection.disconnect.provider_failed install=%s", install_id)
+    finally:
+        close_client(client)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from connector.connections.clients import client_for
+from connector.connections.clients import client_for, close_client
 from connector.connections.lifecycle import refused
 from connector.db.models import Install, InstallStatus, WebhookInbox
 from connector.db.models.installs import InboxStatus
@@ -52,6 +52,7 @@ def hydrate(rt: Runtime, inbox_id: str, *, final: bool = False) -> str:
     try:
         events = adapter.hydrate(client, notification)
     except ApiError as exc:
+        close_client(client)
         retryable = exc.retryable
         with rt.db.session() as session:
             row = session.get(WebhookInbox, inbox_id)
@@ -67,6 +68,7 @@ def hydrate(rt: Runtime, inbox_id: str, *, final: bool = False) -> str:
         if retryable and not final:
             raise HydrationRetry(exc.message) from exc
         return "failed"
+    close_client(client)
     with rt.db.session() as session:
         stored = sum(ingest(session, rt.queues, tenant_id, event) for event in events)
         row = session.get(WebhookInbox, inbox_id)

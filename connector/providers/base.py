@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import base64
 import enum
+import hashlib
+import hmac
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from connector.errors import validation_fields
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -25,6 +32,37 @@ class WebhookRejected(Exception):
         self.code = code
         self.message = message
         self.fields = fields or []
+
+
+_M = TypeVar("_M", bound=BaseModel)
+
+
+def hmac_sha256(secret: str, message: bytes, encoding: str = "base64") -> str:
+    """HMAC-SHA256 of `message` under `secret`, base64 (Jobber, Intuit, ...) or hex."""
+    digest = hmac.new(secret.encode(), message, hashlib.sha256).digest()
+    return base64.b64encode(digest).decode() if encoding == "base64" else digest.hex()
+
+
+def refuse_nul(body: bytes) -> None:
+    """NUL can be neither stored by PostgreSQL nor meant by any provider: 422 at the edge."""
+    if b"\x00" in body or b"\\u0000" in body:
+        raise WebhookRejected(422, "invalid_payload", "NUL characters are not allowed in the body.")
+
+
+def read_body(model: type[_M], body: bytes, what: str) -> _M:
+    """A verified webhook body as `model`, or a 422 naming each bad field.
+
+    Args:
+        model: The pydantic model of the provider's envelope.
+        body: The raw body (already verified).
+        what: How the error names the expected body ("a Jobber webhook event").
+    """
+    refuse_nul(body)
+    try:
+        return model.model_validate_json(body)
+    except ValidationError as exc:
+        raise WebhookRejected(422, "invalid_payload", f"The webhook body is not {what}.",
+                              validation_fields(exc)) from exc
 
 
 @dataclass(frozen=True)

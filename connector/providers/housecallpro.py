@@ -59,9 +59,6 @@ the topic is the event, versioned by ``updated_at`` (else the time the topic imp
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import logging
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -84,6 +81,8 @@ from connector.providers.base import (
     SyncPage,
     WebhookRejected,
     entity_event_id,
+    hmac_sha256,
+    read_body,
 )
 from connector.providers.http import ApiClient, ClientError, UpstreamError
 from triggers.canonical import EventType
@@ -239,8 +238,7 @@ def signed_message(body: bytes, timestamp: str | None) -> bytes:
 
 def sign(secret: str, body: bytes, timestamp: str | None = None, encoding: str = "hex") -> str:
     """The signature of a delivery: HMAC-SHA256 under the signing secret, hex (or base64)."""
-    digest = hmac.new(secret.encode(), signed_message(body, timestamp), hashlib.sha256).digest()
-    return base64.b64encode(digest).decode() if encoding == "base64" else digest.hex()
+    return hmac_sha256(secret, signed_message(body, timestamp), encoding)
 
 
 def version_of(moment: datetime) -> str:
@@ -374,13 +372,7 @@ def _item(model: type[M], raw: dict[str, Any], where: str) -> M:
 
 def parse_delivery(body: bytes) -> list[Notification]:
     """The notification in one verified Housecall Pro delivery ([] for a topic Backbone ignores)."""
-    if b"\x00" in body or b"\\u0000" in body:
-        raise WebhookRejected(422, "invalid_payload", "NUL characters are not allowed in the body.")
-    try:
-        envelope = _Envelope.model_validate_json(body)
-    except ValidationError as exc:
-        raise WebhookRejected(422, "invalid_payload", "The webhook body is not a Housecall Pro event.",
-                              validation_fields(exc)) from exc
+    envelope = read_body(_Envelope, body, "a Housecall Pro event")
     topic = envelope.event.lower()
     if topic not in JOB_TOPICS and topic not in INVOICE_TOPICS:
         return []  # a topic Backbone does not use: acknowledged, not stored

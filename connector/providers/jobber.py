@@ -68,8 +68,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
-import hmac
 import logging
 import random
 import time
@@ -80,7 +78,6 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 from pydantic import BaseModel, Field, ValidationError
 
 from connector.crypto import constant_time_equals
-from connector.errors import validation_fields
 from connector.providers.base import (
     AccountInfo,
     CredentialField,
@@ -94,6 +91,8 @@ from connector.providers.base import (
     SyncPage,
     WebhookRejected,
     entity_event_id,
+    hmac_sha256,
+    read_body,
 )
 from connector.providers.http import ApiClient, ClientError, RateLimited, RetryPolicy, UpstreamError
 from triggers.canonical import EventType, UtcDateTime
@@ -145,7 +144,7 @@ INVOICE_KINDS = {
 
 def sign(secret: str, body: bytes) -> str:
     """The X-Jobber-Hmac-SHA256 value for a body."""
-    return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+    return hmac_sha256(secret, body)
 
 
 # -- webhook body ------------------------------------------------------------------------------
@@ -736,12 +735,7 @@ class JobberAdapter:
         return constant_time_equals(given, sign(secret, body))
 
     def parse(self, body: bytes) -> list[Notification]:
-        if b"\x00" in body or b"\\u0000" in body:
-            raise _rejected("NUL characters are not allowed in the body.")
-        try:
-            event = _Delivery.model_validate_json(body).data.webHookEvent
-        except ValidationError as exc:
-            raise _rejected("The webhook body is not a Jobber webhook event.", validation_fields(exc)) from exc
+        event = read_body(_Delivery, body, "a Jobber webhook event").data.webHookEvent
         occurred = event.occurredAt or event.occuredAt
         if occurred is None:
             raise _rejected("The webhook event has no occurredAt.",

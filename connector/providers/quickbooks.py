@@ -56,9 +56,7 @@ Choices the public docs leave open (configurable where it matters):
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import hmac
 import json
 import logging
 import re
@@ -86,6 +84,8 @@ from connector.providers.base import (
     SyncPage,
     WebhookRejected,
     entity_event_id,
+    hmac_sha256,
+    refuse_nul,
 )
 from connector.providers.http import ApiClient, ApiError, ClientError, RetryPolicy, Unauthorized, UpstreamError
 from triggers.canonical import EventType
@@ -143,7 +143,7 @@ def _midnight(value: date | None) -> datetime | None:
 
 def sign(secret: str, body: bytes) -> str:
     """The ``intuit-signature`` value of a body: base64(HMAC-SHA256(verifier token, body))."""
-    return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+    return hmac_sha256(secret, body)
 
 
 def query_literal(value: str) -> str:
@@ -212,8 +212,7 @@ def _rejected(exc: ValidationError, prefix: str = "") -> WebhookRejected:
 
 def parse_delivery(body: bytes) -> list[Notification]:
     """The notifications of a verified delivery, in either shape (raises WebhookRejected 422)."""
-    if b"\x00" in body or b"\\u0000" in body:
-        raise WebhookRejected(422, "invalid_payload", "NUL characters are not allowed in the body.")
+    refuse_nul(body)
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:

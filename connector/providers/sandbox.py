@@ -10,15 +10,12 @@ Wire format (documented in the README):
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from connector.crypto import constant_time_equals
-from connector.errors import validation_fields
 from connector.providers.base import (
     Grant,
     InvoiceUpdate,
@@ -29,6 +26,8 @@ from connector.providers.base import (
     PartyUpsert,
     SyncPage,
     WebhookRejected,
+    hmac_sha256,
+    read_body,
 )
 from triggers.canonical import EventType, UtcDateTime
 
@@ -50,7 +49,7 @@ Id = Annotated[str, Field(min_length=1, max_length=100)]
 
 def sign(secret: str, body: bytes) -> str:
     """The X-Sandbox-Signature value for a body."""
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return "sha256=" + hmac_sha256(secret, body, "hex")
 
 
 class _Party(BaseModel):
@@ -150,13 +149,7 @@ class SandboxAdapter:
         return bool(given) and constant_time_equals(given.strip(), sign(secret, body))
 
     def parse(self, body: bytes) -> list[Notification]:
-        if b"\x00" in body or b"\\u0000" in body:
-            raise WebhookRejected(422, "invalid_payload", "NUL characters are not allowed in the body.")
-        try:
-            delivery = SandboxDelivery.model_validate_json(body)
-        except ValidationError as exc:
-            raise WebhookRejected(422, "invalid_payload", "The webhook body is not a sandbox event.",
-                                  validation_fields(exc)) from exc
+        delivery = read_body(SandboxDelivery, body, "a sandbox event")
         event = self._event(delivery)
         if event is None:
             return []  # a topic Backbone does not use: acknowledged, not stored

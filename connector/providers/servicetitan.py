@@ -65,9 +65,6 @@ assignments' ``assignedOn``. An invoice with a zero balance is invoice.paid, els
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import logging
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -91,6 +88,8 @@ from connector.providers.base import (
     SyncPage,
     WebhookRejected,
     entity_event_id,
+    hmac_sha256,
+    read_body,
 )
 from connector.providers.http import ApiClient, ClientError, UpstreamError
 from triggers.canonical import EventType
@@ -143,8 +142,7 @@ def query_time(moment: datetime) -> str:
 
 def sign(secret: str, body: bytes, encoding: str = "base64") -> str:
     """The signature ServiceTitan sends for `body`: HMAC-SHA256 under the app's HMAC key."""
-    digest = hmac.new(secret.encode(), body, hashlib.sha256).digest()
-    return base64.b64encode(digest).decode() if encoding == "base64" else digest.hex()
+    return hmac_sha256(secret, body, encoding)
 
 
 # -- webhook body ----------------------------------------------------------------------------
@@ -172,13 +170,7 @@ def _reject(message: str, field: str, problem: str) -> WebhookRejected:
 
 def parse_delivery(body: bytes) -> list[Notification]:
     """The notification in one verified ServiceTitan delivery ([] for an entity Backbone ignores)."""
-    if b"\x00" in body or b"\\u0000" in body:
-        raise WebhookRejected(422, "invalid_payload", "NUL characters are not allowed in the body.")
-    try:
-        delivery = _Delivery.model_validate_json(body)
-    except ValidationError as exc:
-        raise WebhookRejected(422, "invalid_payload", "The webhook body is not a ServiceTitan event.",
-                              validation_fields(exc)) from exc
+    delivery = read_body(_Delivery, body, "a ServiceTitan event")
     entity, _, action = delivery.eventType.lower().partition(".")
     entity = entity.removesuffix("s")
     if entity not in ("job", "appointment", "invoice"):
