@@ -52,6 +52,9 @@ def home() -> str | Response:
         events = session.scalars(
             sa.select(Event).where(Event.tenant_id == user.tenant_id).order_by(Event.seq.desc()).limit(20)
         ).all()
+        broken = session.scalars(
+            sa.select(Install).where(Install.tenant_id == user.tenant_id, Install.status == "reconnect_needed")
+        ).all()
         hooks = session.scalars(
             sa.select(HookSubscription).where(
                 HookSubscription.tenant_id == user.tenant_id, HookSubscription.deleted_at.is_(None)
@@ -60,7 +63,7 @@ def home() -> str | Response:
     outage_mode = accounting.outage(rt.sandbox_db, install.account_id) if install else "off"
     return render_template(
         "accounts/home.html", user=user, install=install, webhook_secret=secret, events=events, hooks=hooks,
-        outage_mode=outage_mode, outage_modes=OUTAGE_MODES,
+        outage_mode=outage_mode, outage_modes=OUTAGE_MODES, broken=broken,
     )
 
 

@@ -1,4 +1,4 @@
-"""Blueprint "admin": runs, deliveries, audit, the sandbox switch; replay.
+"""Blueprint "admin": runs, deliveries, connections, audit, the sandbox switch; replay, sync now.
 
 Every view needs the read permission; every POST needs the write permission too, carries a
 CSRF token (CSRFProtect is global) and leaves an audit row.
@@ -13,6 +13,8 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from actions.catalog import REGISTRY
 from connector.accounts.users import runtime, signed_in
 from connector.admin import queries
+from connector.admin.connections import connections as connection_rows
+from connector.admin.connections import sync_now
 from connector.admin.formatting import duration, error_summary, excerpt, pretty_json
 from connector.admin.permissions import ADMIN_WRITE, has_permission, read_required, write_required
 from connector.admin.queries import DeliveryFilters, RunFilters, page_number
@@ -149,6 +151,24 @@ def list_audit() -> str:
     with runtime().db.session() as session:
         page = queries.list_audit(session, page_number(request.args))
     return render_template("admin/audit.html", page=page)
+
+
+# --- provider connections --------------------------------------------------------------------
+
+
+@bp.get("/connections")
+@read_required
+def list_connections() -> str:
+    return render_template("admin/connections.html", items=connection_rows(runtime()))
+
+
+@bp.post("/connections/<id:install_id>/sync")
+@write_required
+def sync_connection_now(install_id: str) -> Response:
+    user = signed_in()
+    result = sync_now(runtime(), install_id, actor_id=user.id, actor_email=user.email)
+    flash(f"Sync {result['status']}: " + ", ".join(f"{k} {v}" for k, v in result.items() if k != "status"))
+    return redirect(url_for("admin.list_connections"))
 
 
 # --- the sandbox switch ------------------------------------------------------------------------

@@ -154,8 +154,8 @@ def _update_invoice(invoice: Invoice, event: NormalizedEvent, update: InvoiceUpd
 
 def apply_invoice_event(session: Session, tenant_id: str, event: NormalizedEvent, update: InvoiceUpdate) -> Applied:
     invoice = session.scalar(
-        sa.select(Invoice).where(Invoice.tenant_id == tenant_id,
-                                 sa.or_(sa.and_(Invoice.source == event.source, Invoice.source_id == update.source_id),
+        sa.select(Invoice).where(Invoice.tenant_id == tenant_id, Invoice.source == event.source,
+                                 sa.or_(Invoice.source_id == update.source_id,
                                         Invoice.number == update.source_id)).with_for_update()
     )
     data: dict[str, Any] = {"invoice_source_id": update.source_id}

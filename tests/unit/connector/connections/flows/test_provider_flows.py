@@ -93,8 +93,8 @@ def test_a_webhook_lost_in_transit_is_found_by_the_catch_up_sync(kit: Kit, insta
     assert sync_connection(runtime, install_id)["stored"] == 0
 
 
-def test_a_connection_that_can_no_longer_authenticate_is_flagged(kit: Kit, install_id: str, runtime: Runtime,
-                                                                 tenant: TenantInfo) -> None:
+def test_a_connection_that_can_no_longer_authenticate_is_flagged(owner: Any, kit: Kit, install_id: str,
+                                                                 runtime: Runtime, tenant: TenantInfo) -> None:
     kit.break_credentials()
     with runtime.db.session() as session:
         row = session.get(Install, install_id)
@@ -109,6 +109,8 @@ def test_a_connection_that_can_no_longer_authenticate_is_flagged(kit: Kit, insta
         [flag] = session.scalars(sa.select(Event).where(Event.type == "connection.needs_reconnect")).all()
         assert flag.tenant_id == tenant.tenant_id and flag.data["provider"] == kit.name
     assert sync_connection(runtime, install_id) == {"status": "skipped"}
+    home = owner.get("/")
+    assert f'data-reconnect="{kit.name}"' in home.text and "needs to be reconnected" in home.text
 
 
 def test_uninstall_deletes_the_tokens_and_stops_processing(owner: Any, kit: Kit, install_id: str,
