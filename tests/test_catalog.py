@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from triggers.spec import TriggerSpec
 
 KEY = re.compile(r"^[a-z][a-z0-9_]*$")
-TRIGGER_SUPPORT = {"catalog", "canonical", "spec", "job_item"}
+TRIGGER_SUPPORT = {"catalog", "canonical", "spec", "job_item", "invoice_item"}
 ACTION_SUPPORT = {"catalog", "context", "errors", "spec", "planning", "plan_models"}
 
 

@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from triggers import connection_needs_reconnect, invoice_paid, job_completed, job_status_changed, route_optimized
+from triggers import (
+    connection_needs_reconnect,
+    invoice_created,
+    invoice_paid,
+    invoice_sent,
+    job_arrived,
+    job_completed,
+    job_created,
+    job_scheduled,
+    job_status_changed,
+    route_optimized,
+    tech_en_route,
+)
 
 if TYPE_CHECKING:
     from triggers.canonical import EventType
@@ -12,9 +24,15 @@ if TYPE_CHECKING:
 
 #: Every trigger, in the order the manifests list them.
 TRIGGERS: tuple[TriggerSpec, ...] = (
+    job_created.TRIGGER,
+    job_scheduled.TRIGGER,
+    tech_en_route.TRIGGER,
+    job_arrived.TRIGGER,
     job_completed.TRIGGER,
     job_status_changed.TRIGGER,
     route_optimized.TRIGGER,
+    invoice_created.TRIGGER,
+    invoice_sent.TRIGGER,
     invoice_paid.TRIGGER,
     connection_needs_reconnect.TRIGGER,
 )

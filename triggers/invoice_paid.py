@@ -5,34 +5,22 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from triggers.canonical import CanonicalEvent, EventType
+from triggers.invoice_item import InvoiceEventItem, invoice_item_fields
 from triggers.spec import TriggerSpec
 
 
-class InvoicePaidOutput(BaseModel):
+class InvoicePaidOutput(InvoiceEventItem):
     """A paid invoice."""
 
-    id: str = Field(description="Unique id of this item (the event id), the same on every delivery of it.")
-    invoice_id: str = Field(description="Backbone invoice id.")
-    number: str = Field(description="Invoice number, as the accounting system numbered it.")
-    source: str = Field(description="Where the payment was recorded (quickbooks, jobber, ...).")
-    source_id: str | None = Field(None, description="The invoice's id there.")
-    job_id: str | None = Field(None, description="Backbone job id, when the invoice is for a job.")
-    total: Decimal = Field(description="Invoice total.")
-    amount_paid: Decimal = Field(description="Amount paid.")
     paid_at: datetime = Field(description="When it was paid (UTC).")
 
 
 def render(event: CanonicalEvent) -> InvoicePaidOutput:
     """Turns an invoice.paid event into a trigger item."""
-    data = event.data
-    return InvoicePaidOutput(
-        id=event.event_id, invoice_id=data["invoice_id"], number=data["number"], source=event.source,
-        source_id=event.source_id, job_id=data.get("job_id"), total=Decimal(data["total"]),
-        amount_paid=Decimal(data["amount_paid"]), paid_at=event.occurred_at,
-    )
+    return InvoicePaidOutput(**invoice_item_fields(event), paid_at=event.occurred_at)
 
 
 SAMPLE = InvoicePaidOutput(
@@ -44,6 +32,8 @@ SAMPLE = InvoicePaidOutput(
     job_id="0a1b2c3d4e5f60718293a4b5c6d7e8f9",
     total=Decimal("412.50"),
     amount_paid=Decimal("412.50"),
+    status="paid",
+    occurred_at=datetime(2026, 11, 24, 16, 2, 11, tzinfo=UTC),
     paid_at=datetime(2026, 11, 24, 16, 2, 11, tzinfo=UTC),
 )
 

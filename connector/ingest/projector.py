@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import sqlalchemy as sa
 
-from connector.db.models import Customer, Invoice, Job, JobPart, Technician
+from connector.db.models import Customer, Invoice, Job, JobPart, RoutePlan, Technician
 from connector.db.store import job_snapshot
 from triggers.canonical import STATUS_OF_EVENT, EventType, JobStatus
 
@@ -110,9 +110,30 @@ def apply_job_event(session: Session, tenant_id: str, event: NormalizedEvent, up
         job.status_changed_at = event.occurred_at
         _apply_details(session, job, upsert, tenant_id, event.source)
     session.flush()
-    data = {"job": job_snapshot(session, job).model_dump(mode="json"),
-            "previous_status": previous.value if previous else None}
+    data: dict[str, Any] = {"job": job_snapshot(session, job).model_dump(mode="json"),
+                            "previous_status": previous.value if previous else None}
+    if event.type == EventType.JOB_EN_ROUTE:
+        data["eta"] = planned_eta(session, tenant_id, job, event.occurred_at)
     return Applied(job.id, job.source_id, newer, data)
+
+
+def planned_eta(session: Session, tenant_id: str, job: Job, at: datetime) -> dict[str, str | None]:
+    """The job's ETA and arrival window: from the newest route plan covering `at`, else its booking."""
+    plans = session.scalars(
+        sa.select(RoutePlan).where(RoutePlan.tenant_id == tenant_id, RoutePlan.window_start <= at,
+                                   RoutePlan.window_end > at).order_by(RoutePlan.created_at.desc()).limit(5)
+    )
+    for plan in plans:
+        for stop in plan.routes:
+            if stop.get("kind") == "job" and stop.get("job_id") == job.id:
+                return {"eta": stop["eta"], "window_start": stop["eta_window_start"],
+                        "window_end": stop["eta_window_end"], "source": "plan"}
+
+    def iso(value: datetime | None) -> str | None:
+        return value.isoformat() if value else None
+
+    return {"eta": iso(job.scheduled_start), "window_start": iso(job.scheduled_start),
+            "window_end": iso(job.scheduled_end), "source": "booking" if job.scheduled_start else None}
 
 
 def _import_invoice(session: Session, tenant_id: str, event: NormalizedEvent, update: InvoiceUpdate) -> Invoice | None:

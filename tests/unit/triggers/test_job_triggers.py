@@ -33,7 +33,7 @@ def test_status_item_carries_previous_status() -> None:
 
 def test_event_feeds_the_right_triggers() -> None:
     assert {t.key for t in triggers_for(EventType.JOB_COMPLETED)} == {"job_completed", "job_status_changed"}
-    assert {t.key for t in triggers_for(EventType.JOB_EN_ROUTE)} == {"job_status_changed"}
+    assert {t.key for t in triggers_for(EventType.JOB_EN_ROUTE)} == {"job_status_changed", "tech_en_route"}
     assert {t.key for t in triggers_for(EventType.INVOICE_PAID)} == {"invoice_paid"}
     assert triggers_for(EventType.STOCK_CHANGED) == []
 
