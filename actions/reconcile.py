@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from actions.spec import ActionSpec, Weight
+from triggers.canonical import CanonicalEvent, EventType
 
 if TYPE_CHECKING:
     from actions.context import CompletedJob, Context, InvoiceFacts
@@ -116,6 +117,15 @@ def _invoice_checks(invoice: InvoiceFacts, now: datetime, source_id: str | None)
     return found
 
 
+def exception_event(ctx: Context, exception: ReconciliationException, now: datetime) -> CanonicalEvent:
+    """The `reconciliation_exception` event: the same exception found by a later run has the same id."""
+    key = ":".join([exception.kind, exception.job_id or "", exception.invoice_id or "",
+                    str(exception.actual_amount if exception.actual_amount is not None else "")])
+    return CanonicalEvent(event_id=f"reconcile:{key}", type=EventType.RECONCILIATION_EXCEPTION, occurred_at=now,
+                          source="backbone", subject_id=exception.invoice_id or exception.job_id,
+                          data={**exception.model_dump(mode="json"), "run_id": ctx.run_id})
+
+
 def run(ctx: Context, data: ReconcileInput) -> ReconcileOutput:
     """Compares completed jobs, invoices and payments over the period.
 
@@ -143,6 +153,8 @@ def run(ctx: Context, data: ReconcileInput) -> ReconcileOutput:
     for invoice in invoices:
         found += _invoice_checks(invoice, now, sources.get(invoice.job_id or ""))
     counts = Counter(e.kind for e in found)
+    for exception in found[:MAX_LISTED]:
+        ctx.events.emit(exception_event(ctx, exception, now))
     return ReconcileOutput(
         period_start=since, period_end=until, jobs_checked=len(jobs), invoices_checked=len(invoices),
         exceptions_count=len(found), counts={kind: counts.get(kind, 0) for kind in KINDS},

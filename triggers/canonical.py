@@ -36,6 +36,8 @@ class EventType(enum.StrEnum):
     STOCK_CHANGED = "stock.changed"
     ROUTE_OPTIMIZED = "route.optimized"
     CONNECTION_NEEDS_RECONNECT = "connection.needs_reconnect"
+    ACTION_FAILED = "action.failed"
+    RECONCILIATION_EXCEPTION = "reconciliation.exception"
 
 
 class JobStatus(enum.StrEnum):

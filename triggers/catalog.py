@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from triggers import (
+    action_failed,
     connection_needs_reconnect,
     invoice_created,
     invoice_paid,
@@ -14,6 +15,7 @@ from triggers import (
     job_created,
     job_scheduled,
     job_status_changed,
+    reconciliation_exception,
     route_optimized,
     tech_en_route,
 )
@@ -34,6 +36,8 @@ TRIGGERS: tuple[TriggerSpec, ...] = (
     invoice_created.TRIGGER,
     invoice_sent.TRIGGER,
     invoice_paid.TRIGGER,
+    reconciliation_exception.TRIGGER,
+    action_failed.TRIGGER,
     connection_needs_reconnect.TRIGGER,
 )
 

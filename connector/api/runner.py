@@ -30,6 +30,7 @@ from connector.db.models.runs import RunStatus
 from connector.errors import action_error_body, action_error_status, error_body, fields_message, validation_fields
 from connector.hooks.targets import BadTarget, check_target
 from connector.jobs.queues import enqueue_after_commit
+from triggers.canonical import CanonicalEvent, EventType
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -239,6 +240,23 @@ def _finish(session: Session, rt: Runtime, run_id: str, number: int, *, status: 
         run.finished_at = now
         run.duration_ms = int((now - (run.started_at or now)).total_seconds() * 1000)
         schedule_callback(session, rt, run)
+    if status == RunStatus.FAILED:
+        _announce_failure(session, rt, run, number, error or {})
+
+
+def _announce_failure(session: Session, rt: Runtime, run: ActionRun, number: int, error: dict[str, Any]) -> None:
+    """Fires `action_failed` (once per failed attempt: a replay that fails again fires again)."""
+    from connector.ingest.recorder import record_event
+
+    record_event(session, rt.queues, run.tenant_id, CanonicalEvent(
+        event_id=f"action.failed:{run.id}:{number}", type=EventType.ACTION_FAILED, occurred_at=rt.clock(),
+        source="backbone", source_id=run.id, subject_id=run.id,
+        data={"run_id": run.id, "action": run.action_key, "attempts": run.attempts,
+              "http_status": run.http_status, "error_code": error.get("code", "error"),
+              "error_message": error.get("message", ""), "retryable": bool(error.get("retryable")),
+              "fields": [f.get("field") for f in error.get("fields", []) if isinstance(f, dict)],
+              "admin_url": f"{rt.settings.base_url.rstrip('/')}/admin/runs/{run.id}"},
+    ))
 
 
 def error_dict(exc: ActionError) -> dict[str, Any]:

@@ -184,7 +184,8 @@ def fire(live: LiveApp, trigger: str) -> dict[str, Any]:
 
 #: Triggers fed by events Backbone records itself (no sandbox webhook): the field that tells items apart.
 RECORDED = {"connection_needs_reconnect": "connection_id", "invoice_created": "invoice_id",
-            "invoice_sent": "invoice_id", "invoice_paid": "invoice_id"}
+            "invoice_sent": "invoice_id", "invoice_paid": "invoice_id", "action_failed": "run_id",
+            "reconciliation_exception": "job_id"}
 
 
 def fire_recorded(live: LiveApp, trigger: str) -> dict[str, Any]:

@@ -77,3 +77,30 @@ def test_invoice_created_then_sent(client: Any, tenant: TenantInfo, token: str, 
     [item] = poll(client, token, "invoice_sent")
     assert item["invoice_id"] == made.json["invoice_id"] and item["status"] == "sent"
     assert item["sent_at"] == "2026-11-24T17:00:00Z"
+
+
+def test_a_run_that_fails_for_good_fires_action_failed(client: Any, token: str) -> None:
+    answer = client.post("/api/v1/actions/generate_invoice", json={"job_id": "no-such-job"},
+                         headers={**bearer(token), "Idempotency-Key": "bad-1"})
+    assert answer.status_code == 404
+    [item] = poll(client, token, "action_failed")
+    assert item["run_id"] == answer.json["error"]["run_id"] and item["action"] == "generate_invoice"
+    assert item["error_code"] == "not_found" and item["error_fields"] == ["job_id"] and not item["retryable"]
+    assert item["admin_url"].endswith(f"/admin/runs/{item['run_id']}")
+    again = client.post("/api/v1/actions/generate_invoice", json={"job_id": "no-such-job"},
+                        headers={**bearer(token), "Idempotency-Key": "bad-1"})
+    assert again.status_code == 404 and len(poll(client, token, "action_failed")) == 1, "a replayed answer, no new run"
+
+
+def test_each_reconciliation_exception_fires_once(client: Any, tenant: TenantInfo, token: str, worker: Any,
+                                                  runtime: Runtime) -> None:
+    from tests.helpers import finished_run
+
+    post_sandbox(client, tenant, "job.completed", datetime.now(UTC) - timedelta(days=3))
+    for key in ("rec-1", "rec-2"):
+        answer = client.post("/api/v1/actions/reconcile", json={},
+                             headers={**bearer(token), "Idempotency-Key": key})
+        assert answer.status_code == 202, answer.text
+        assert finished_run(runtime, worker, answer.json["run_id"]).status == "succeeded"
+    [item] = poll(client, token, "reconciliation_exception")
+    assert item["kind"] == "missing_invoice" and item["job_source_id"] == "J-1" and item["invoice_id"] is None
