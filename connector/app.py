@@ -96,8 +96,9 @@ def register_blueprints(app: Flask) -> None:
     from connector.connections.views import bp as connections_bp
     from connector.hooks.views import bp as hooks_bp
     from connector.ingest.views import bp as webhooks_bp
+    from connector.rules.views import bp as rules_bp
 
-    for bp in (accounts_bp, oauth_bp, api_bp, hooks_bp, webhooks_bp, admin_bp, connections_bp):
+    for bp in (accounts_bp, oauth_bp, api_bp, hooks_bp, webhooks_bp, admin_bp, connections_bp, rules_bp):
         app.register_blueprint(bp)
     # Machine-to-machine endpoints authenticate by token or signature, not by cookie.
     for bp in (api_bp, hooks_bp, webhooks_bp):

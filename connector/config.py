@@ -141,6 +141,7 @@ class Settings(BaseSettings):
     token_refresh_seconds: int = Field(300, ge=10, description="How often the token refresher runs.")
     sync_seconds: int = Field(600, ge=10, description="How often each connection runs a catch-up sync.")
     sync_overlap_seconds: int = Field(300, ge=0, description="A catch-up sync looks back this much before its cursor.")
+    rules_seconds: int = Field(300, ge=10, description="How often the rule triggers are evaluated.")
     sync_stale_seconds: int = Field(3600, ge=60, description="A connection not synced for this long is shown stale.")
     jobber: JobberApp = Field(JobberApp(), description="Jobber app registration.")
     quickbooks: QuickBooksApp = Field(QuickBooksApp(), description="QuickBooks Online app registration.")

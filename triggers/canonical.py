@@ -38,6 +38,9 @@ class EventType(enum.StrEnum):
     CONNECTION_NEEDS_RECONNECT = "connection.needs_reconnect"
     ACTION_FAILED = "action.failed"
     RECONCILIATION_EXCEPTION = "reconciliation.exception"
+    RULE_INVOICE_NOT_SENT = "rule.invoice_not_sent"
+    RULE_ARRIVAL_LATE = "rule.arrival_late"
+    RULE_SLA_AT_RISK = "rule.sla_at_risk"
 
 
 class JobStatus(enum.StrEnum):

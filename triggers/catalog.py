@@ -6,8 +6,10 @@ from typing import TYPE_CHECKING
 
 from triggers import (
     action_failed,
+    arrival_late,
     connection_needs_reconnect,
     invoice_created,
+    invoice_not_sent_48h,
     invoice_paid,
     invoice_sent,
     job_arrived,
@@ -17,6 +19,7 @@ from triggers import (
     job_status_changed,
     reconciliation_exception,
     route_optimized,
+    sla_at_risk,
     tech_en_route,
 )
 
@@ -36,6 +39,9 @@ TRIGGERS: tuple[TriggerSpec, ...] = (
     invoice_created.TRIGGER,
     invoice_sent.TRIGGER,
     invoice_paid.TRIGGER,
+    invoice_not_sent_48h.TRIGGER,
+    arrival_late.TRIGGER,
+    sla_at_risk.TRIGGER,
     reconciliation_exception.TRIGGER,
     action_failed.TRIGGER,
     connection_needs_reconnect.TRIGGER,

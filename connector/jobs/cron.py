@@ -40,6 +40,7 @@ def periodic_jobs(settings: Settings) -> list[Periodic]:
         Periodic("sweep", tasks.sweep, DEFAULT, settings.sweep_seconds),
         Periodic("refresh_tokens", tasks.refresh_tokens, DEFAULT, settings.token_refresh_seconds),
         Periodic("sync_connections", tasks.sync_connections, DEFAULT, settings.sync_seconds),
+        Periodic("evaluate_rules", tasks.evaluate_rules, DEFAULT, settings.rules_seconds),
     ]
     if settings.sandbox_tick_seconds > 0:
         jobs.append(Periodic("sandbox_tick", tasks.sandbox_tick, DEFAULT, settings.sandbox_tick_seconds))

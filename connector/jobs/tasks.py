@@ -115,3 +115,10 @@ def refresh_tokens() -> dict[str, int]:
 
     _bind()
     return refresh_due(current())
+
+
+def evaluate_rules() -> dict[str, int]:
+    from connector.rules.evaluate import evaluate
+
+    _bind()
+    return evaluate(current())

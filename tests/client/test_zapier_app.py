@@ -168,6 +168,8 @@ def fire(live: LiveApp, trigger: str) -> dict[str, Any]:
     topics = [t for t in SANDBOX_TOPICS if t in spec.event_types]
     if trigger in RECORDED:
         return fire_recorded(live, trigger)
+    if trigger in RULES:
+        return fire_rule(live, trigger)
     if not topics or not topics[0].value.startswith("job."):
         raise LookupError(f"teach tests/client/test_zapier_app.py how to fire {trigger!r} from the sandbox")
     topic = topics[0].value
@@ -202,6 +204,30 @@ def fire_recorded(live: LiveApp, trigger: str) -> dict[str, Any]:
     with live.runtime.db.session() as session:
         record_event(session, live.runtime.queues, live.tenant.tenant_id, event)
     return {"topic": event_type.value, "match": {key: data[key]}}
+
+
+#: Rule triggers: job items plus the rule's own fields, recorded as the rule job records them.
+RULES = {"invoice_not_sent_48h", "arrival_late", "sla_at_risk"}
+
+
+def fire_rule(live: LiveApp, trigger: str) -> dict[str, Any]:
+    from connector.ingest.recorder import record_event
+    from triggers.canonical import CanonicalEvent, JobSnapshot
+    from triggers.job_item import JobEventItem
+
+    spec = TRIGGERS[trigger]
+    sample = spec.sample.model_dump(mode="json")
+    job_id = uuid.uuid4().hex
+    job = JobSnapshot(job_id=job_id, source="sandbox", source_id=f"ZAP-{job_id[:8]}", status=sample["status"],
+                      job_type=sample["job_type"], priority=sample["priority"], description=sample["description"])
+    rule = {k: v for k, v in sample.items() if k not in JobEventItem.model_fields}
+    [event_type] = spec.event_types
+    event = CanonicalEvent(event_id=f"rule:{trigger}:{job_id}", type=event_type, occurred_at=datetime.now(UTC),
+                           source="backbone", subject_id=job_id,
+                           data={"job": job.model_dump(mode="json"), "rule": rule})
+    with live.runtime.db.session() as session:
+        record_event(session, live.runtime.queues, live.tenant.tenant_id, event)
+    return {"topic": event_type.value, "match": {"job_id": job_id}}
 
 
 def fire_plan(live: LiveApp) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from connector.db.models.projections import (
     RateCard,
     Technician,
 )
+from connector.db.models.rules import RuleSettings
 from connector.db.models.runs import ActionAttempt, ActionRun
 from connector.db.models.tenants import Role, Tenant, User
 
@@ -42,6 +43,7 @@ __all__ = [
     "RateCard",
     "Role",
     "RoutePlan",
+    "RuleSettings",
     "Technician",
     "Tenant",
     "User",
