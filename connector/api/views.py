@@ -74,6 +74,16 @@ def _connections(session: Any, tenant_id: str) -> list[dict[str, Any]]:
     return [describe(row, rt.clock(), rt.settings) for row in rows]
 
 
+@bp.get("/kpis")
+@require_token("triggers")
+def get_kpis() -> Response:
+    """The KPI kit over a period, per technician, region or job type, against a baseline if asked."""
+    from connector.kpis.views import kpis, parse
+
+    query = parse(request.args)
+    return jsonify(kpis(_runtime(), current_principal().tenant_id, query))
+
+
 @bp.get("/connections")
 @require_token("triggers")
 def list_connections() -> Response:
