@@ -34,8 +34,9 @@ from tests.unit.connector.admin.scenario import (
 R1 = "0" * 32
 #: A URL for each admin view (the ids need not exist: permissions are checked first).
 GET_URLS = ["/admin/", "/admin/runs", f"/admin/runs/{R1}", "/admin/deliveries", f"/admin/deliveries/{R1}",
-            "/admin/audit", "/admin/sandbox"]
-POST_URLS = ["/admin/runs/replay", f"/admin/runs/{R1}/replay", "/admin/sandbox/outage"]
+            "/admin/audit", "/admin/sandbox", "/admin/connections"]
+POST_URLS = ["/admin/runs/replay", f"/admin/runs/{R1}/replay", "/admin/sandbox/outage",
+             f"/admin/connections/{R1}/sync"]
 
 
 def _run(runtime, tenant_id: str, *, status: str = "succeeded", key: str = "k", minutes: int = 0,
@@ -96,7 +97,7 @@ def test_users_without_the_support_role_get_an_html_403_everywhere(app, owner, t
     assert admin_rules - {"admin.static"} == {
         "admin.index", "admin.list_runs", "admin.replay_runs", "admin.run_detail", "admin.replay_run",
         "admin.list_deliveries", "admin.delivery_detail", "admin.list_audit", "admin.sandbox",
-        "admin.set_sandbox_outage", "admin.return_to_page",
+        "admin.set_sandbox_outage", "admin.return_to_page", "admin.list_connections", "admin.sync_connection_now",
     }, "a new admin view needs a line above so that its permission is tested"
 
 
