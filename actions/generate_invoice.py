@@ -1,18 +1,51 @@
-"""Action: turn a completed job into an invoice from the tenant's rate card."""
+"""Action: turn a completed job into an invoice from the tenant's rate card, and optionally send it."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
+from decimal import Decimal
+from typing import Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
 
-from actions.context import Context, InvoiceDraft, InvoiceLineDraft, RateCard, StoredInvoice
-from actions.errors import InputError, NotFound
+from actions.context import Context, InvoiceDraft, RateCard, StoredInvoice
+from actions.errors import Conflict, InputError, NotFound
+from actions.pricing import Discount, FlatRateLine, TimeBand, billable_minutes, price, price_job
 from actions.spec import ActionSpec, Weight
 from triggers.canonical import CanonicalEvent, EventType, JobSnapshot, JobStatus
 
-CENT = Decimal("0.01")
+__all__ = ["ACTION", "GenerateInvoiceInput", "GenerateInvoiceOutput", "billable_minutes", "price_job", "run"]
+
+
+class FlatRateItemInput(BaseModel):
+    """One price-book item to bill."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    code: str = Field(min_length=1, max_length=40, description="The item's code in your rate card's price book.")
+    quantity: Decimal = Field(
+        Decimal(1), gt=0, le=1000, max_digits=8, decimal_places=3, description="How many to bill (default 1)."
+    )
+
+
+class DiscountInput(BaseModel):
+    """Money off the invoice, before tax: a percent or a fixed amount, and why."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    percent: Decimal | None = Field(
+        None, gt=0, le=100, max_digits=5, decimal_places=2, description="Percent off the invoice (e.g. 10)."
+    )
+    amount: Decimal | None = Field(
+        None, gt=0, max_digits=10, decimal_places=2, description="Fixed amount off (capped at the invoice's sum)."
+    )
+    reason: str = Field(min_length=1, max_length=200, description="Why (printed on the invoice).")
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Self:
+        if (self.percent is None) == (self.amount is None):
+            raise ValueError("Give either a percent or an amount off, not both and not neither.")
+        return self
 
 
 class GenerateInvoiceInput(BaseModel):
@@ -31,20 +64,36 @@ class GenerateInvoiceInput(BaseModel):
         decimal_places=2,
         description="Hours to bill; leave empty to bill the time on site.",
     )
+    skill: str | None = Field(
+        None, max_length=60, description="Skill to bill the labour at (your rate card's rates); empty: the job's."
+    )
+    time_band: TimeBand | None = Field(
+        None,
+        description="regular, after_hours or emergency; empty: emergency for P1 jobs, after_hours when the work "
+        "started outside your business hours (your time zone), else regular.",
+    )
+    bill_labour: bool = Field(True, description="Turn off for flat-rate jobs whose items include the labour.")
+    flat_rate_items: list[FlatRateItemInput] = Field(
+        default_factory=list, max_length=50, description="Price-book items to bill, by code."
+    )
+    discount: DiscountInput | None = Field(None, description="Money off before tax, with a reason.")
     notes: str | None = Field(None, max_length=1000, description="Note printed on the invoice.")
     due_in_days: int | None = Field(
         None, ge=0, le=365, description="Days until due; empty uses the rate card's terms."
     )
+    send: bool = Field(False, description="Email the invoice to the customer once it is created.")
+    email: EmailStr | None = Field(None, description="Send it to this address instead of the customer's.")
 
 
 class InvoiceLineOutput(BaseModel):
     """One line of the invoice."""
 
-    kind: str = Field(description="labour, trip or part.")
+    kind: str = Field(description="labour, flat_rate, trip, part or discount.")
     description: str = Field(description="What the line bills.")
-    quantity: Decimal = Field(description="Hours for labour, units for parts.")
-    unit_price: Decimal = Field(description="Price per unit before tax.")
+    quantity: Decimal = Field(description="Hours for labour, units for the rest.")
+    unit_price: Decimal = Field(description="Price per unit before tax (negative for a discount).")
     amount: Decimal = Field(description="quantity x unit price, rounded to the cent.")
+    taxable: bool = Field(True, description="Whether tax is charged on the line.")
 
 
 class GenerateInvoiceOutput(BaseModel):
@@ -54,10 +103,10 @@ class GenerateInvoiceOutput(BaseModel):
     invoice_number: str = Field(description="Invoice number shown to the customer.")
     job_id: str = Field(description="The job invoiced.")
     customer_id: str | None = Field(description="The customer billed.")
-    status: str = Field(description="Invoice status (draft until sent).")
+    status: str = Field(description="Invoice status (draft until sent, then sent).")
     currency: str = Field(description="ISO 4217 currency code.")
     lines: list[InvoiceLineOutput] = Field(description="The invoice lines.")
-    subtotal: Decimal = Field(description="Sum of the lines.")
+    subtotal: Decimal = Field(description="Sum of the lines (after any discount).")
     tax: Decimal = Field(description="Tax on the taxable lines.")
     total: Decimal = Field(description="Subtotal plus tax.")
     issued_at: datetime = Field(description="Issue time (UTC).")
@@ -65,82 +114,13 @@ class GenerateInvoiceOutput(BaseModel):
     accounting_system: str = Field(description="Where the invoice was created.")
     accounting_id: str | None = Field(description="The invoice's id in that system.")
     created: bool = Field(description="False when the job already had this invoice.")
-
-
-def _money(value: Decimal) -> Decimal:
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
-
-
-def billable_minutes(minutes: Decimal, card: RateCard) -> int:
-    """Minutes to bill: rounded up to the card's increment, at least its minimum.
-
-    Args:
-        minutes: Minutes worked (may be fractional).
-        card: The rate card.
-
-    Returns:
-        Whole minutes to bill.
-    """
-    step = max(1, card.labour_increment_minutes)
-    # Decimal's // truncates toward zero, so round the quotient up explicitly.
-    steps = int((Decimal(minutes) / step).to_integral_value(rounding=ROUND_CEILING))
-    return max(card.minimum_labour_minutes, steps * step)
-
-
-def price_job(
-    job: JobSnapshot, card: RateCard, labour_minutes: Decimal
-) -> tuple[tuple[InvoiceLineDraft, ...], Decimal, Decimal]:
-    """Invoice lines, subtotal and tax for a job; each line is rounded once, to the cent.
-
-    Args:
-        job: The completed job.
-        card: The tenant's rate card.
-        labour_minutes: Minutes of labour before rounding to the card's increment.
-
-    Returns:
-        The lines, the subtotal and the tax.
-    """
-    lines: list[InvoiceLineDraft] = []
-    minutes = billable_minutes(labour_minutes, card)
-    if minutes > 0:
-        lines.append(
-            InvoiceLineDraft(
-                kind="labour",
-                description=f"Labour: {job.job_type} ({minutes} min)",
-                quantity=(Decimal(minutes) / 60).quantize(Decimal("0.001"), ROUND_HALF_UP),
-                unit_price=card.labour_rate_per_hour,
-                amount=_money(card.labour_rate_per_hour * minutes / 60),
-            )
-        )
-    if card.trip_charge > 0:
-        lines.append(
-            InvoiceLineDraft(
-                kind="trip",
-                description="Trip charge",
-                quantity=Decimal(1),
-                unit_price=card.trip_charge,
-                amount=_money(card.trip_charge),
-            )
-        )
-    markup = 1 + card.parts_markup_percent / 100
-    for part in job.parts:
-        unit_price = part.unit_cost * markup
-        lines.append(
-            InvoiceLineDraft(
-                kind="part",
-                description=f"{part.description} ({part.sku})",
-                quantity=part.quantity,
-                unit_price=unit_price.quantize(Decimal("0.0001"), ROUND_HALF_UP),
-                amount=_money(part.quantity * unit_price),
-            )
-        )
-    subtotal = sum((line.amount for line in lines), Decimal(0))
-    taxable = sum((line.amount for line in lines if line.taxable), Decimal(0))
-    tax = _money(taxable * card.tax_rate_percent / 100)
-    return tuple(lines), subtotal, tax
+    sent_at: datetime | None = Field(None, description="When it was emailed to the customer (UTC); empty if not.")
+    payment_link: str | None = Field(None, description="Where the customer pays online, once sent (if offered).")
 
 
 def _labour_minutes(job: JobSnapshot, data: GenerateInvoiceInput) -> Decimal:
+    if not data.bill_labour:
+        return Decimal(0)
     if data.labour_hours is not None:
         return data.labour_hours * 60
     if job.arrived_at is None or job.completed_at is None:
@@ -166,6 +146,7 @@ def _output(invoice: StoredInvoice, *, created: bool) -> GenerateInvoiceOutput:
                 quantity=line.quantity,
                 unit_price=line.unit_price,
                 amount=line.amount,
+                taxable=line.taxable,
             )
             for line in invoice.lines
         ],
@@ -177,51 +158,43 @@ def _output(invoice: StoredInvoice, *, created: bool) -> GenerateInvoiceOutput:
         accounting_system=invoice.source,
         accounting_id=invoice.source_id,
         created=created,
+        sent_at=invoice.sent_at,
+        payment_link=invoice.payment_link,
     )
 
 
-def run(ctx: Context, data: GenerateInvoiceInput) -> GenerateInvoiceOutput:
-    """Prices a completed job, creates the invoice in accounting and stores it.
+def _flat_rate(card: RateCard, data: GenerateInvoiceInput) -> list[FlatRateLine]:
+    book = card.flat_rate_items
+    lines = []
+    for n, item in enumerate(data.flat_rate_items):
+        if item.code.upper() not in book:
+            known = ", ".join(sorted(book)[:20]) or "none yet"
+            raise InputError(f"flat_rate_items.{n}.code",
+                             f"{item.code!r} is not in your rate card's price book (codes: {known}).")
+        lines.append(FlatRateLine(code=item.code.upper(), quantity=item.quantity))
+    return lines
 
-    One job has at most one invoice: a second call for the same job answers with the first
-    invoice (`created` false). The accounting create carries a request id derived from the
-    run's idempotency key, so a replay never creates a second invoice there either.
 
-    Args:
-        ctx: The call's context.
-        data: The validated input.
-
-    Returns:
-        The invoice.
-
-    Raises:
-        NotFound: The job does not exist for this tenant.
-        InputError: The job is not completed, or there is no time to bill.
-        UpstreamUnavailable: The accounting system is down.
-    """
-    job = ctx.store.get_job(data.job_id)
-    if job is None:
-        raise NotFound("job_id", f"No job with id {data.job_id!r} in this account.")
-    if job.status != JobStatus.COMPLETED:
-        raise InputError(
-            "job_id", f"Job {data.job_id} is not completed yet (status: {job.status.value})."
-        )
-    existing = ctx.store.find_invoice_for_job(job.job_id)
-    if existing is not None:
-        return _output(existing, created=False)
-
+def _create(ctx: Context, job: JobSnapshot, data: GenerateInvoiceInput) -> StoredInvoice:
     card = ctx.store.get_rate_card()
-    lines, subtotal, tax = price_job(job, card, _labour_minutes(job, data))
+    discount = None
+    if data.discount is not None:
+        discount = Discount(reason=data.discount.reason, percent=data.discount.percent, amount=data.discount.amount)
+    priced = price(job, card, _labour_minutes(job, data), timezone=ctx.timezone, skill=data.skill,
+                   band=data.time_band, bill_labour=data.bill_labour, flat_rate=_flat_rate(card, data),
+                   discount=discount)
+    if not priced.lines:
+        raise InputError("flat_rate_items", "Nothing to bill: bill labour or add flat-rate items.")
     issued_at = ctx.clock().astimezone(UTC)
     terms = card.payment_terms_days if data.due_in_days is None else data.due_in_days
     draft = InvoiceDraft(
         job_id=job.job_id,
         customer_id=job.customer.id,
         currency=card.currency,
-        lines=lines,
-        subtotal=subtotal,
-        tax=tax,
-        total=subtotal + tax,
+        lines=priced.lines,
+        subtotal=priced.subtotal,
+        tax=priced.tax,
+        total=priced.subtotal + priced.tax,
         issued_at=issued_at,
         due_at=issued_at + timedelta(days=terms),
         notes=data.notes,
@@ -241,7 +214,69 @@ def run(ctx: Context, data: GenerateInvoiceInput) -> GenerateInvoiceOutput:
             data={"invoice": _output(invoice, created=True).model_dump(mode="json")},
         )
     )
-    return _output(invoice, created=True)
+    return invoice
+
+
+def _send(ctx: Context, invoice: StoredInvoice, email: str | None, *, created: bool) -> StoredInvoice:
+    if invoice.created_by_run_id is None or invoice.source_id is None:
+        raise Conflict(f"Invoice {invoice.number} was made in {invoice.source}, not by Backbone: send it from there.")
+    # Derived from the run's key: a replay of this run finds the first send instead of emailing again.
+    sent = ctx.accounting.send_invoice(invoice.source_id, email, f"invoice-send:{ctx.idempotency_key}")
+    invoice = ctx.store.mark_invoice_sent(invoice.id, sent, email)
+    ctx.events.emit(
+        CanonicalEvent(
+            # The accounting system's own id for this send, when it has a change feed: its webhook
+            # about the same send is then recognised, and invoice_sent fires once.
+            event_id=sent.event_id or f"invoice.sent:{invoice.id}",
+            type=EventType.INVOICE_SENT,
+            occurred_at=sent.sent_at,
+            source="backbone",
+            source_id=invoice.id,
+            subject_id=invoice.id,
+            data={"invoice": _output(invoice, created=created).model_dump(mode="json")},
+        )
+    )
+    return invoice
+
+
+def run(ctx: Context, data: GenerateInvoiceInput) -> GenerateInvoiceOutput:
+    """Prices a completed job, creates the invoice in accounting, stores it and, if asked, sends it.
+
+    One job has at most one invoice: a second call for the same job answers with the first
+    invoice (`created` false), sending it if asked and not sent yet. The accounting create and
+    send carry request ids derived from the run's idempotency key, so a replay never creates a
+    second invoice or emails the customer twice.
+
+    Args:
+        ctx: The call's context.
+        data: The validated input.
+
+    Returns:
+        The invoice.
+
+    Raises:
+        NotFound: The job does not exist for this tenant.
+        InputError: The job is not completed, there is no time to bill, a flat-rate code is unknown,
+            or there is no address to send to.
+        Conflict: The job's invoice was made outside Backbone and cannot be sent from here.
+        UpstreamUnavailable: The accounting system is down.
+    """
+    job = ctx.store.get_job(data.job_id)
+    if job is None:
+        raise NotFound("job_id", f"No job with id {data.job_id!r} in this account.")
+    if job.status != JobStatus.COMPLETED:
+        raise InputError(
+            "job_id", f"Job {data.job_id} is not completed yet (status: {job.status.value})."
+        )
+    email = str(data.email) if data.email else job.customer.email
+    if data.send and not email:
+        raise InputError("email", "The customer has no email address on file: enter one to send the invoice to.")
+    existing = ctx.store.find_invoice_for_job(job.job_id)
+    created = existing is None
+    invoice = existing if existing is not None else _create(ctx, job, data)
+    if data.send and invoice.sent_at is None:
+        invoice = _send(ctx, invoice, email, created=created)
+    return _output(invoice, created=created)
 
 
 SAMPLE = GenerateInvoiceOutput(
@@ -249,15 +284,22 @@ SAMPLE = GenerateInvoiceOutput(
     invoice_number="INV-004812",
     job_id="0d3c5e7f9a1b4c6d8e0f2a4b6c8d0e1f",
     customer_id="a1b2c3d4e5f60718293a4b5c6d7e8f90",
-    status="draft",
+    status="sent",
     currency="USD",
     lines=[
         InvoiceLineOutput(
             kind="labour",
-            description="Labour: repair (90 min)",
+            description="Labour: repair, hvac, after-hours (90 min)",
             quantity=Decimal("1.500"),
-            unit_price=Decimal("95.00"),
-            amount=Decimal("142.50"),
+            unit_price=Decimal("165.0000"),
+            amount=Decimal("247.50"),
+        ),
+        InvoiceLineOutput(
+            kind="flat_rate",
+            description="Furnace tune-up (TUNEUP)",
+            quantity=Decimal("1"),
+            unit_price=Decimal("89.00"),
+            amount=Decimal("89.00"),
         ),
         InvoiceLineOutput(
             kind="trip",
@@ -273,15 +315,25 @@ SAMPLE = GenerateInvoiceOutput(
             unit_price=Decimal("24.8400"),
             amount=Decimal("24.84"),
         ),
+        InvoiceLineOutput(
+            kind="discount",
+            description="Discount 10%: Service plan member",
+            quantity=Decimal("1"),
+            unit_price=Decimal("-41.03"),
+            amount=Decimal("-41.03"),
+            taxable=False,
+        ),
     ],
-    subtotal=Decimal("216.34"),
-    tax=Decimal("17.85"),
-    total=Decimal("234.19"),
+    subtotal=Decimal("369.31"),
+    tax=Decimal("30.47"),
+    total=Decimal("399.78"),
     issued_at=datetime(2026, 11, 24, 16, 45, tzinfo=UTC),
     due_at=datetime(2026, 12, 24, 16, 45, tzinfo=UTC),
-    accounting_system="sandbox",
-    accounting_id="6c1d0e2f3a4b5c6d7e8f9a0b1c2d3e4f",
+    accounting_system="quickbooks",
+    accounting_id="145",
     created=True,
+    sent_at=datetime(2026, 11, 24, 16, 45, 3, tzinfo=UTC),
+    payment_link="https://connect.intuit.com/portal/app/CommerceNetwork/view/scs-v1-5f0c2e8b1a9d4c7e",
 )
 
 ACTION = ActionSpec(
@@ -289,8 +341,8 @@ ACTION = ActionSpec(
     noun="Invoice",
     label="Generate Invoice",
     help_text=(
-        "Creates the invoice for a completed job from your rate card (labour, trip charge, "
-        "parts with markup, tax) in your accounting system."
+        "Invoices a completed job from your rate card (skill, after-hours and emergency rates, flat-rate "
+        "items, trip, parts, discount, tax) in your accounting system; can email it with a payment link."
     ),
     input=GenerateInvoiceInput,
     output=GenerateInvoiceOutput,
