@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from actions.catalog import ACTIONS
+from actions.catalog import ACTIONS, SEARCHES
 from manifests import make_connection
-from manifests.make_modules import Component, action_module, trigger_module, trigger_webhook
+from manifests.make_modules import Component, action_module, search_module, trigger_module, trigger_webhook
 from triggers.catalog import TRIGGERS
 
 if TYPE_CHECKING:
@@ -57,7 +57,7 @@ def connection() -> Component:
 
 
 def components() -> list[Component]:
-    """Every component of the app, in catalog order: connection, webhooks, modules.
+    """Every component of the app, in catalog order: connection, webhooks, modules (triggers, actions, searches).
 
     Returns:
         The components.
@@ -66,11 +66,12 @@ def components() -> list[Component]:
     webhooks = [trigger_webhook(spec, conn.local_id) for spec in TRIGGERS]
     modules = [trigger_module(spec, hook) for spec, hook in zip(TRIGGERS, webhooks, strict=True)]
     modules += [action_module(spec, conn.local_id) for spec in ACTIONS]
+    modules += [search_module(spec, conn.local_id) for spec in SEARCHES]
     return [conn, *webhooks, *modules]
 
 
 def groups(items: Iterable[Component]) -> list[dict[str, Any]]:
-    """The module groups shown in Make's module picker: triggers, then actions.
+    """The module groups shown in Make's module picker: triggers, actions, then searches.
 
     Args:
         items: Every component.
@@ -81,7 +82,7 @@ def groups(items: Iterable[Component]) -> list[dict[str, Any]]:
     modules = [item for item in items if item.kind == "module"]
     return [
         {"label": label, "modules": [m.local_id for m in modules if m.metadata["moduleType"] == kind]}
-        for label, kind in (("Triggers", "instant_trigger"), ("Actions", "action"))
+        for label, kind in (("Triggers", "instant_trigger"), ("Actions", "action"), ("Searches", "search"))
     ]
 
 

@@ -1,4 +1,4 @@
-"""Make webhooks and modules from the catalogs: one instant trigger per trigger, one module per action.
+"""Make webhooks and modules from the catalogs: an instant trigger per trigger, a module per action and search.
 
 Every trigger gets a dedicated, attached webhook (Make's "Attached" dedicated webhook: `attach`
 creates a Backbone hook for `{{webhook.url}}` and keeps its id in the webhook data, `detach`
@@ -6,6 +6,8 @@ deletes it) and an instant trigger module that names that webhook. Every action 
 module posting its mappable parameters to `/api/v1/actions/<key>`. A heavy action answers 202
 with a run; its module then polls the run (Make's multiple requests, the last one's output is the
 module's) until the run leaves queued/running, for up to `HEAVY_POLL_LIMIT * HEAVY_POLL_DELAY_MS`.
+Every search gets a search module: one POST to `/api/v1/searches/<key>`, one bundle per item of
+the array Backbone answers (`iterate`), at most the module's Limit (`limit`, when the search has one).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from manifests.fields import camel_case, input_fields, kebab_case, output_fields
 from manifests.make_params import interface, mappable_parameters
 
 if TYPE_CHECKING:
-    from actions.spec import ActionSpec
+    from actions.spec import ActionSpec, SearchSpec
     from manifests.fields import FieldSpec
     from triggers.spec import TriggerSpec
 
@@ -133,9 +135,12 @@ def _body_value(item: FieldSpec) -> str:
     return f"{{{{{value}}}}}"
 
 
+def _body(spec: ActionSpec | SearchSpec) -> dict[str, str]:
+    return {item.key: _body_value(item) for item in input_fields(spec.input)}
+
+
 def _action_request(spec: ActionSpec) -> dict[str, Any]:
-    body = {item.key: _body_value(item) for item in input_fields(spec.input)}
-    return {"url": f"/api/v1/actions/{spec.key}", "method": "POST", "body": body}
+    return {"url": f"/api/v1/actions/{spec.key}", "method": "POST", "body": _body(spec)}
 
 
 def action_communication(spec: ActionSpec) -> dict[str, Any] | list[dict[str, Any]]:
@@ -188,6 +193,56 @@ def action_module(spec: ActionSpec, connection: str) -> Component:
         },
         codes={
             "communication": action_communication(spec),
+            "mappableParams": mappable_parameters(input_fields(spec.input)),
+            "interface": interface(output_fields(spec.output)),
+            "samples": spec.sample.model_dump(mode="json"),
+        },
+        suffixes={"mappableParams": "mappable-params"},
+    )
+
+
+#: The search input field that bounds the results (Make's `limit` directive reads it too).
+LIMIT_FIELD = "limit"
+
+
+def search_communication(spec: SearchSpec) -> dict[str, Any]:
+    """The search module's request: the criteria in, one bundle per result out.
+
+    Args:
+        spec: The search.
+
+    Returns:
+        The `*.communication.iml.json` content.
+    """
+    response: dict[str, Any] = {"iterate": "{{body}}", "output": "{{item}}"}
+    limit = next((f for f in input_fields(spec.input) if f.key == LIMIT_FIELD), None)
+    if limit is not None:
+        response["limit"] = f"{{{{ifempty(parameters.{LIMIT_FIELD}, {limit.default})}}}}"
+    return {"url": f"/api/v1/searches/{spec.key}", "method": "POST", "body": _body(spec), "response": response}
+
+
+def search_module(spec: SearchSpec, connection: str) -> Component:
+    """The search module of a search: mappable parameters from its criteria, interface from one result.
+
+    Args:
+        spec: The search.
+        connection: The connection's local id.
+
+    Returns:
+        The module component.
+    """
+    return Component(
+        kind="module",
+        local_id=camel_case(spec.key),
+        slug=kebab_case(spec.key),
+        metadata={
+            "label": spec.label,
+            "description": spec.help_text,
+            "moduleType": "search",
+            "connection": connection,
+        },
+        codes={
+            "communication": search_communication(spec),
             "mappableParams": mappable_parameters(input_fields(spec.input)),
             "interface": interface(output_fields(spec.output)),
             "samples": spec.sample.model_dump(mode="json"),

@@ -7,15 +7,16 @@ zapier-platform-core compiles when it loads the app, so the file validates again
 
 Every trigger is an instant REST-hook trigger (key = catalog key) and a polling trigger
 (`<key>_polling`); every action is a create, and heavy actions use Zapier's callback pattern
-(`perform` passes `z.generateCallbackUrl()`, `performResume` shapes Backbone's POST). Searches
-would follow the create path with a list result once the action catalog declares a search kind.
+(`perform` passes `z.generateCallbackUrl()`, `performResume` shapes Backbone's POST). Every search
+is a search: `perform` posts the criteria to `/api/v1/searches/<key>` and returns Backbone's list
+(Zapier uses the first result; an empty list is "nothing found").
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from actions.catalog import ACTIONS
+from actions.catalog import ACTIONS, SEARCHES
 from actions.spec import Weight
 from manifests import zapier_js
 from manifests.fields import input_fields, output_fields
@@ -25,7 +26,7 @@ from triggers.catalog import TRIGGERS
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
-    from actions.spec import ActionSpec
+    from actions.spec import ActionSpec, SearchSpec
     from triggers.spec import TriggerSpec
 
 #: The zapier-platform-core version the app is built on (also `platformVersion`).
@@ -148,8 +149,8 @@ def polling_trigger(spec: TriggerSpec) -> dict[str, Any]:
     return {"key": key, "noun": spec.noun, "display": display, "operation": operation}
 
 
-def _labels(specs: tuple[ActionSpec, ...]) -> dict[str, str]:
-    """Input labels by key over the given actions (a key labelled two ways keeps neither)."""
+def _labels(specs: tuple[ActionSpec | SearchSpec, ...]) -> dict[str, str]:
+    """Input labels by key over the given actions and searches (a key labelled two ways keeps neither)."""
     seen: dict[str, set[str]] = {}
     for spec in specs:
         for field in input_fields(spec.input):
@@ -180,6 +181,26 @@ def create(spec: ActionSpec) -> dict[str, Any]:
     return {"key": spec.key, "noun": spec.noun, "display": display, "operation": operation}
 
 
+def search(spec: SearchSpec) -> dict[str, Any]:
+    """The search of a catalog search: the criteria go to Backbone, its list comes back as is.
+
+    Args:
+        spec: The search.
+
+    Returns:
+        A SearchSchema object keyed like the catalog.
+    """
+    fields = input_fields(spec.input)
+    operation: dict[str, Any] = {
+        "perform": zapier_js.search_perform(spec.key, body_shape(fields)),
+        "inputFields": [input_field(f) for f in fields],
+        "outputFields": [output_field(f) for f in output_fields(spec.output)],
+        "sample": _sample(spec.sample, f"searches.{spec.key}.sample"),
+    }
+    display = {"label": _label(spec.label), "description": spec.help_text}
+    return {"key": spec.key, "noun": spec.noun, "display": display, "operation": operation}
+
+
 def definition() -> dict[str, Any]:
     """The whole app definition (what `require('manifests/zapier')` exports).
 
@@ -197,9 +218,10 @@ def definition() -> dict[str, Any]:
         "platformVersion": PLATFORM_VERSION,
         "authentication": authentication(),
         "beforeRequest": [zapier_js.before_request()],
-        "afterResponse": [zapier_js.after_response(_labels(ACTIONS))],
+        "afterResponse": [zapier_js.after_response(_labels((*ACTIONS, *SEARCHES)))],
         "triggers": triggers,
         "creates": {spec.key: create(spec) for spec in ACTIONS},
+        "searches": {spec.key: search(spec) for spec in SEARCHES},
     }
 
 

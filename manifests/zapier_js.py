@@ -291,6 +291,25 @@ def create_perform(key: str, shape: list[list[Any]], *, heavy: bool) -> Function
     return function(source)
 
 
+def search_perform(key: str, shape: list[list[Any]]) -> FunctionSource:
+    """The perform of a search: the criteria as JSON, Backbone's array of results as is ([] for none).
+
+    Args:
+        key: The search key.
+        shape: `manifests.zapier_fields.body_shape` of its input.
+    """
+    source = "\n".join([
+        _render("const fields = __SHAPE__;", shape=shape),
+        _SHAPE,
+        _render("const response = await z.request({\n  url: __URL__,\n  method: 'POST',",
+                url=f"/api/v1/searches/{key}"),
+        "  json: shape(bundle.inputData || {}, fields),",
+        "});",
+        "return Array.isArray(response.data) ? response.data : [];",
+    ])
+    return function(source)
+
+
 def perform_resume(label: str, labels: dict[str, str]) -> FunctionSource:
     """The performResume of a heavy create: the callback's result, or a clear error when the run failed.
 

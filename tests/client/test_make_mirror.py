@@ -4,7 +4,7 @@ A Make scenario cannot run offline, so this mirrors one: it reads the files unde
 `manifests/make/` (through `makecomapp.json`, as Make's deploy does), evaluates their IML with
 `tests/client/iml.py`, and sends the requests Make would send: the OAuth 2.0 connection
 (authorize with PKCE, consent as the tenant owner, token, info, refresh, invalidate), a webhook's
-attach, one delivery mapped to a trigger bundle, detach, and one fast action call.
+attach, one delivery mapped to a trigger bundle, detach, one fast action call and one search.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 import requests
 
+from actions.find_job import FindJobOutput
 from actions.generate_invoice import GenerateInvoiceOutput
 from tests.client import iml
 from tests.helpers import Listener, job_data, sandbox_webhook
@@ -151,7 +152,7 @@ def _post_sandbox(live: LiveApp, topic: str, at: datetime, data: dict[str, Any])
 
 
 def test_make_scenario_against_the_live_app(live_app: LiveApp) -> None:
-    """Tests connect → attach → delivery → trigger bundle → Generate Invoice → detach → disconnect."""
+    """Tests connect → attach → delivery → trigger bundle → Generate Invoice → Find Job → detach → disconnect."""
     app = MakeApp(APP)
     mirror = Mirror(app)
     client_id, client_secret = live_app.add_oauth_client("Make", MAKE_REDIRECT_URI)
@@ -246,9 +247,26 @@ def test_make_scenario_against_the_live_app(live_app: LiveApp) -> None:
     invoice = GenerateInvoiceOutput.model_validate(output)
     assert invoice.job_id == bundle["job_id"] and invoice.created and invoice.total > 0
 
+    # Find Job (a search module): the customer's phone in another format; one bundle per job found.
+    search = app.code("module", "findJob", "communication")
+    assert app.meta["components"]["module"]["findJob"]["moduleType"] == "search"
+    search_scope: dict[str, Any] = {"connection": refreshed, "parameters": {"customer_phone": "(512) 555-0142",
+                                                                            "status": "completed", "limit": 5},
+                                    "temp": {}, "now": datetime.now(UTC)}
+    status, body = mirror.call(search, search_scope, use_base=True)
+    assert status == 200 and isinstance(body, list)
+    limit = iml.render(search["response"]["limit"], search_scope)
+    items = iml.render(search["response"]["iterate"], {**search_scope, "body": body})[:limit]
+    bundles = [iml.render(search["response"]["output"], {**search_scope, "item": item}) for item in items]
+    assert len(bundles) == 1
+    _check_bundle(bundles[0], app.code("module", "findJob", "interface"))
+    found = FindJobOutput.model_validate(bundles[0])
+    assert found.job_id == bundle["job_id"] and found.job_source_id == "J-MAKE-1" and found.parts_count == 1
+
     # invalidate: the revoked token no longer opens the API.
     mirror.call(api["invalidate"], conn, use_base=False)
     after = requests.get(f"{live_app.base_url}/api/v1/me", timeout=TIMEOUT,
                          headers={"Authorization": f"Bearer {refreshed['accessToken']}"})
     assert after.status_code == 401
-    assert [method for method, _ in mirror.sent] == ["POST", "GET", "POST", "GET", "POST", "DELETE", "POST", "POST"]
+    assert [method for method, _ in mirror.sent] == ["POST", "GET", "POST", "GET", "POST", "DELETE", "POST", "POST",
+                                                     "POST"]

@@ -4,7 +4,7 @@
 //   OAuth (authorize URL + PKCE, consent, token exchange, test, label, 401 -> refresh),
 //   every REST-hook trigger (subscribe, a real delivery fed to perform, performList, its polling
 //   twin, unsubscribe), every create (valid and invalid input; heavy ones through the callback
-//   URL and performResume), and 429 -> ThrottledError.
+//   URL and performResume), every search (a match, nothing found, invalid input), and 429 -> ThrottledError.
 // createAppTester runs everything except heavy performs, which need a reachable callback URL:
 // createAppTester hard-codes one on zapier-staging.com, so those go through createAppHandler,
 // loading the app from its directory exactly as Zapier's Lambda handler does.
@@ -200,6 +200,23 @@ const heavyCreate = async (create, inputs, state, listener) => {
   });
 };
 
+const search = async (found, inputs, state) => {
+  const op = found.operation;
+  await step(`${found.key}: perform -> a list, the first result as expected`, async () => {
+    const results = await appTester(op.perform, { authData: state.authData, inputData: inputs.valid });
+    assert.ok(Array.isArray(results) && results.length >= 1, JSON.stringify(results).slice(0, 300));
+    assert.deepEqual(missingKeys(op.sample, results[0]), []);
+    for (const [field, value] of Object.entries(inputs.match)) assert.equal(results[0][field], value, field);
+    return `${results.length} result(s), first ${JSON.stringify(results[0]).slice(0, 100)}`;
+  });
+  await step(`${found.key}: nothing found -> [] (not an error)`, async () => {
+    const results = await appTester(op.perform, { authData: state.authData, inputData: inputs.none });
+    assert.deepEqual(results, []);
+    return '[]';
+  });
+  await invalidInput(found, inputs, state);
+};
+
 const throttle = async (state) => {
   const poll = pollingTriggers[0];
   await step(`429 from the rate limit (${poll.key} polled in a loop) -> ThrottledError with Retry-After`, async () => {
@@ -222,7 +239,8 @@ const main = async () => {
   const state = {};
   try {
     log(`app ${raw.version} on zapier-platform-core ${raw.platformVersion}; ${hookTriggers.length} hook and `
-      + `${pollingTriggers.length} polling triggers, ${Object.keys(App.creates).length} creates`);
+      + `${pollingTriggers.length} polling triggers, ${Object.keys(App.creates).length} creates, `
+      + `${Object.keys(App.searches || {}).length} searches`);
     assert.deepEqual(pollingTriggers.map((t) => t.key).sort(), hookTriggers.map((t) => `${t.key}_polling`).sort());
     await step('zapier-platform-schema validateAppDefinition and core `validate`', async () => {
       assert.deepEqual(validateAppDefinition(raw).errors.map((e) => `${e.property}: ${e.message}`), []);
@@ -236,6 +254,9 @@ const main = async () => {
       if (create.operation.performResume) await heavyCreate(create, inputs, state, listener);
       else await fastCreate(create, inputs, state);
       await invalidInput(create, inputs, state);
+    }
+    for (const found of Object.values(App.searches || {})) {
+      await search(found, await ctl('/search_inputs', { search: found.key }), state);
     }
     await throttle(state);
     log('all steps passed');

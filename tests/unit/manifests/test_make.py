@@ -16,7 +16,7 @@ from jsonschema import Draft7Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7
 
-from actions.catalog import ACTIONS
+from actions.catalog import ACTIONS, SEARCHES
 from actions.spec import Weight
 from connector.auth.scopes import SCOPES
 from manifests import build, make, make_connection
@@ -300,9 +300,9 @@ def test_a_heavy_action_starts_a_run_and_polls_it(spec: Any, files: dict[str, An
 
 
 def test_date_parameters_are_sent_as_calendar_days(files: dict[str, Any], app: dict[str, Any]) -> None:
-    for spec in ACTIONS:
+    for spec in (*ACTIONS, *SEARCHES):
         api = _code(files, app, "module", camel_case(spec.key), "communication")
-        body = (api if spec.weight is Weight.FAST else api[0])["body"]
+        body = (api if getattr(spec, "weight", Weight.FAST) is Weight.FAST else api[0])["body"]
         for field in input_fields(spec.input):
             if field.type != "date":
                 continue
@@ -311,11 +311,49 @@ def test_date_parameters_are_sent_as_calendar_days(files: dict[str, Any], app: d
             assert "key" not in iml.render({"key": body[field.key]}, {"parameters": {}})
 
 
-def test_groups_list_triggers_then_actions(files: dict[str, Any]) -> None:
+def test_groups_list_triggers_actions_then_searches(files: dict[str, Any]) -> None:
     assert files[make.GROUPS_FILE] == [
         {"label": "Triggers", "modules": [camel_case(s.key) for s in TRIGGERS]},
         {"label": "Actions", "modules": [camel_case(s.key) for s in ACTIONS]},
+        {"label": "Searches", "modules": [camel_case(s.key) for s in SEARCHES]},
     ]
+
+
+# --- searches --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("spec", SEARCHES, ids=lambda s: s.key)
+def test_every_search_is_a_search_module_from_its_models(spec: Any, files: dict[str, Any],
+                                                         app: dict[str, Any]) -> None:
+    local_id = camel_case(spec.key)
+    module = app["components"]["module"][local_id]
+    assert module["moduleType"] == "search" and module["connection"] == "backbone"
+    assert module["label"] == spec.label and module["description"] == spec.help_text
+    params = _code(files, app, "module", local_id, "mappableParams")
+    fields = input_fields(spec.input)
+    assert len(params) == len(fields)
+    for param, field in zip(params, fields, strict=True):
+        _param_matches(param, field)
+    interface = _code(files, app, "module", local_id, "interface")
+    assert [entry["name"] for entry in interface] == [f.key for f in output_fields(spec.output)]
+    assert _code(files, app, "module", local_id, "samples") == spec.sample.model_dump(mode="json")
+    api = _code(files, app, "module", local_id, "communication")
+    assert api["url"] == f"/api/v1/searches/{spec.key}" and api["method"] == "POST"
+    assert set(api["body"]) == {f.key for f in fields}
+    assert api["response"]["iterate"] == "{{body}}" and api["response"]["output"] == "{{item}}"
+    assert ("limit" in api["response"]) is ("limit" in spec.input.model_fields)
+
+
+def test_a_search_module_gives_one_bundle_per_result_up_to_its_limit(files: dict[str, Any],
+                                                                     app: dict[str, Any]) -> None:
+    api = _code(files, app, "module", "findJob", "communication")
+    scope = {"parameters": {"customer_name": "Dana", "status": ""}}
+    assert iml.render(api["body"], scope) == {"customer_name": "Dana", "status": ""}
+    results = [{"id": "j2"}, {"id": "j1"}]
+    assert iml.render(api["response"]["iterate"], {"body": results}) == results
+    assert [iml.render(api["response"]["output"], {"item": item}) for item in results] == results
+    assert iml.render(api["response"]["limit"], scope) == 10
+    assert iml.render(api["response"]["limit"], {"parameters": {"limit": 3}}) == 3
 
 
 # --- IML -------------------------------------------------------------------------------------

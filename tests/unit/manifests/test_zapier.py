@@ -15,8 +15,8 @@ from pydantic import BaseModel, Field
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
-from actions.catalog import ACTIONS
-from actions.spec import ActionSpec, Weight
+from actions.catalog import ACTIONS, SEARCHES
+from actions.spec import ActionSpec, SearchSpec, Weight
 from manifests import build, zapier, zapier_js
 from manifests.fields import input_fields, output_fields
 from manifests.zapier_fields import UnsupportedFieldError, body_shape, input_field, output_field
@@ -114,7 +114,8 @@ def test_authentication_is_oauth2_with_pkce_refresh_and_a_base_url(definition: d
 
 def test_every_function_is_a_function_source(definition: dict[str, Any]) -> None:
     found = functions(definition)
-    assert len(found) >= 7 + 5 * len(TRIGGERS) + len(ACTIONS)  # auth 5, middleware 2, per trigger 5, per action 1+
+    # auth 5, middleware 2, per trigger 5, per action 1+, per search 1
+    assert len(found) >= 7 + 5 * len(TRIGGERS) + len(ACTIONS) + len(SEARCHES)
     for function in found:
         assert set(function) == {"source", "args"} and "return" in function["source"]
 
@@ -170,7 +171,53 @@ def test_every_action_is_a_create_with_its_input_model(definition: dict[str, Any
 
 def test_creates_are_exactly_the_catalog(definition: dict[str, Any]) -> None:
     assert set(definition["creates"]) == {spec.key for spec in ACTIONS}
-    assert "searches" not in definition  # the action catalog has no search kind yet
+
+
+@pytest.mark.parametrize("spec", SEARCHES, ids=lambda s: s.key)
+def test_every_search_is_a_search_with_its_input_model(definition: dict[str, Any], spec: SearchSpec) -> None:
+    found = definition["searches"][spec.key]
+    operation = found["operation"]
+    assert found["noun"] == spec.noun
+    assert found["display"] == {"label": spec.label, "description": spec.help_text}
+    assert operation["sample"] == spec.sample.model_dump(mode="json")
+    assert keys(operation["outputFields"]) == [f.key for f in output_fields(spec.output)]
+    inputs = input_fields(spec.input)
+    assert keys(operation["inputFields"]) == [f.key for f in inputs]
+    for field, neutral in zip(operation["inputFields"], inputs, strict=True):
+        assert field["required"] is neutral.required is False  # every criterion is optional on its own
+        assert field.get("helpText") == (neutral.help_text or None)
+        assert [c["value"] for c in field.get("choices", [])] == list(neutral.choices)
+    perform = operation["perform"]["source"]
+    assert f'"/api/v1/searches/{spec.key}"' in perform and "method: 'POST'" in perform
+    assert "Array.isArray(response.data)" in perform and "performResume" not in operation
+
+
+def test_searches_are_exactly_the_search_catalog(definition: dict[str, Any]) -> None:
+    assert set(definition["searches"]) == {spec.key for spec in SEARCHES} == {
+        "find_job", "find_customer", "find_technician", "get_kpis"}
+    assert not set(definition["searches"]) & set(definition["creates"])
+
+
+def test_search_perform_sends_the_criteria_and_returns_the_list(definition: dict[str, Any]) -> None:
+    """Runs a search's perform in Node with a stand-in `z.request`: dates cut to days, blanks left out."""
+    perform = definition["searches"]["find_job"]["operation"]["perform"]
+    inputs = {"customer_name": "Dana", "status": "", "scheduled_day": "2026-11-24T00:00:00-06:00", "limit": "5"}
+    script = (
+        f"const perform = new (Object.getPrototypeOf(async function () {{}}).constructor)("
+        f"...{json.dumps(perform['args'])}, {json.dumps(perform['source'])});\n"
+        "const sent = [];\n"
+        "const z = {request: async (req) => {\n"
+        "  sent.push(req); return {data: sent.length === 1 ? [{id: 'j1'}] : {}}; }};\n"
+        f"const bundle = {{inputData: {json.dumps(inputs)}}};\n"
+        "(async () => { const first = await perform(z, bundle); const second = await perform(z, bundle);\n"
+        "  process.stdout.write(JSON.stringify({sent, first, second})); })();"
+    )
+    done = subprocess.run([zapier_npm.node(), "-e", script], capture_output=True, text=True, timeout=30, check=False)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["sent"][0] == {"url": "/api/v1/searches/find_job", "method": "POST",
+                                 "json": {"customer_name": "Dana", "scheduled_day": "2026-11-24", "limit": "5"}}
+    assert result["first"] == [{"id": "j1"}] and result["second"] == []
 
 
 def test_error_middleware_names_fields_by_label(definition: dict[str, Any]) -> None:
