@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -210,3 +210,66 @@ def grouped(jobs: list[KpiJob], group_by: str | None) -> dict[str, list[KpiJob]]
     for job in jobs:
         groups.setdefault(key(job) or "(none)", []).append(job)
     return dict(sorted(groups.items()))
+
+
+@dataclass(frozen=True)
+class KpiPeriod:
+    """The period asked for (UTC days, both ends included) and the baseline before it, if any."""
+
+    first: date
+    last: date
+    start: datetime
+    end: datetime
+    baseline: tuple[datetime, datetime] | None = None
+
+    @property
+    def facts_from(self) -> datetime:
+        """The earliest moment whose facts the answer needs (the baseline's start, else the period's)."""
+        return self.baseline[0] if self.baseline else self.start
+
+
+def _window(first: date, last: date) -> tuple[datetime, datetime]:
+    return datetime.combine(first, time.min, UTC), datetime.combine(last + timedelta(days=1), time.min, UTC)
+
+
+def period(first: date | None, last: date | None, baseline_days: int | None, today: date) -> KpiPeriod:
+    """The period [first, last] (default: the 30 days to today) and the `baseline_days` just before it."""
+    last = last or today
+    first = first or last - timedelta(days=29)
+    start, end = _window(first, last)
+    base = _window(first - timedelta(days=baseline_days), first - timedelta(days=1)) if baseline_days else None
+    return KpiPeriod(first, last, start, end, base)
+
+
+def _stamp(moment: datetime | None) -> str | None:
+    return moment.isoformat().replace("+00:00", "Z") if moment else None
+
+
+def answer(jobs: list[KpiJob], span: KpiPeriod, now: datetime, as_of: datetime | None,
+           group_by: str | None) -> dict[str, Any]:
+    """The whole KPI answer: every KPI for each group, each with its sample size, `as_of` and baseline."""
+    stamp = _stamp(as_of)
+    groups = []
+    for key, members in grouped(jobs, group_by).items():
+        current = compute(members, span.start, span.end, now)
+        before = compute(members, span.baseline[0], span.baseline[1], now) if span.baseline else None
+        figures: dict[str, Any] = {}
+        for name, figure in current.items():
+            item = {**figure.as_dict(), "as_of": stamp}
+            if before is not None:
+                old = before[name]
+                item["baseline"] = {"value": old.value, "sample_size": old.sample_size}
+                item["change"] = (round(figure.value - old.value, 2)
+                                  if figure.value is not None and old.value is not None else None)
+            figures[name] = item
+        groups.append({"key": key, "kpis": figures})
+    baseline = None
+    if span.baseline:
+        baseline = {"from": span.baseline[0].date().isoformat(),
+                    "to": (span.baseline[1] - timedelta(days=1)).date().isoformat()}
+    return {
+        "from": span.first.isoformat(), "to": span.last.isoformat(), "as_of": stamp, "group_by": group_by,
+        "baseline": baseline,
+        "units": {name: unit for name, (unit, _fn) in KPIS.items()},
+        "groups": groups,
+    }

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
     from pydantic import BaseModel
 
-    from actions.context import Context
+    from actions.context import Context, SearchContext
 
 
 class Weight(enum.StrEnum):
@@ -48,3 +48,31 @@ class ActionSpec:
     weight: Weight
     run: Callable[[Context, Any], BaseModel]
     queue: str = "default"
+
+
+@dataclass(frozen=True)
+class SearchSpec:
+    """A search, declared once: it finds records and answers with a list (Zapier uses the first).
+
+    Searches only read: no run is recorded, nothing is sent anywhere, so they need no
+    Idempotency-Key. The API (`POST /api/v1/searches/<key>`) and both apps come from the spec.
+
+    Attributes:
+        key: Canonical snake_case key (also the module name and the Zapier search key).
+        noun: What the search finds ("Job").
+        label: Short title shown in Zapier and Make ("Find Job").
+        help_text: One or two sentences for the Zap builder.
+        input: Pydantic model of the criteria.
+        output: Pydantic model of one result.
+        sample: An example result, valid against `output`.
+        run: `run(ctx, data) -> list of output`, best match first.
+    """
+
+    key: str
+    noun: str
+    label: str
+    help_text: str
+    input: type[BaseModel]
+    output: type[BaseModel]
+    sample: BaseModel
+    run: Callable[[SearchContext, Any], Sequence[BaseModel]]

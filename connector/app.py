@@ -97,9 +97,20 @@ def register_blueprints(app: Flask) -> None:
     from connector.hooks.views import bp as hooks_bp
     from connector.ingest.views import bp as webhooks_bp
     from connector.rules.views import bp as rules_bp
+    from connector.sandbox.views import bp as sandbox_bp
 
     for bp in (accounts_bp, oauth_bp, api_bp, hooks_bp, webhooks_bp, admin_bp, connections_bp, rules_bp):
         app.register_blueprint(bp)
+    app.register_blueprint(sandbox_bp)  # the sandbox accounting's payment page (sent invoices link to it)
+    from connector.notifications.views import bp as notifications_bp
+
+    app.register_blueprint(notifications_bp)  # a tenant's notification templates
+    from connector.mail.views import api as mail_api_bp
+    from connector.mail.views import bp as mail_bp
+
+    app.register_blueprint(mail_bp)  # the public opt-out page printed on postcards (CSRF-protected POST)
+    app.register_blueprint(mail_api_bp)
+    csrf.exempt(mail_api_bp)
     # Machine-to-machine endpoints authenticate by token or signature, not by cookie.
     for bp in (api_bp, hooks_bp, webhooks_bp):
         csrf.exempt(bp)

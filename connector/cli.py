@@ -127,7 +127,7 @@ def db() -> None:
 
 
 @db.command("upgrade", help="Migrate the database to the newest schema.")
-@click.argument("revision", default="heads")
+@click.argument("revision", default="head")
 def db_upgrade(revision: str) -> None:
     from connector.db import migrate
 

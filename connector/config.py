@@ -69,6 +69,67 @@ class HousecallProApp(ProviderApp):
         return True
 
 
+class TwilioSettings(BaseModel):
+    """Backbone's Twilio account for customer SMS (`BACKBONE_TWILIO__<FIELD>`); unset: messages are composed."""
+
+    model_config = ConfigDict(frozen=True)
+
+    account_sid: str = Field("", description="Twilio Account SID (AC...).")
+    auth_token: str = Field("", description="Twilio Auth Token (HTTP Basic password).")
+    from_number: str = Field("", description="Sending number in E.164 (+15125550100).")
+    messaging_service_sid: str = Field("", description="Messaging Service SID (MG...); used instead of the number.")
+    api_url: str = Field("https://api.twilio.com", description="Base URL of Twilio's REST API.")
+    timeout_seconds: float = Field(10.0, gt=0, le=60, description="Per request; a send is never retried after one.")
+
+    @property
+    def configured(self) -> bool:
+        """True when SMS can be sent through Twilio."""
+        return bool(self.account_sid and self.auth_token and (self.from_number or self.messaging_service_sid))
+
+
+class SmtpSettings(BaseModel):
+    """The mail server for customer email (set with `BACKBONE_SMTP__<FIELD>`); no host: messages are composed."""
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True)
+
+    host: str = Field("", description="SMTP host; empty disables email.")
+    port: int = Field(587, ge=1, le=65535, description="SMTP port.")
+    username: str = Field("", description="SMTP login (empty: no AUTH).")
+    password: str = Field("", description="SMTP password.")
+    from_address: str = Field("", validation_alias=AliasChoices("from", "from_address"),
+                              description="The From address (BACKBONE_SMTP__FROM).")
+    starttls: bool = Field(True, description="Upgrade the connection with STARTTLS before logging in.")
+    timeout_seconds: float = Field(10.0, gt=0, le=60, description="Per connection and command.")
+
+    @property
+    def configured(self) -> bool:
+        """True when email can be sent."""
+        return bool(self.host and self.from_address)
+
+
+class LobSettings(BaseModel):
+    """Backbone's Lob account for postcards (set with `BACKBONE_LOB__<FIELD>`); no key: CSV export only.
+
+    Keys starting with `test_` never mail (Lob's test environment).
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    api_key: str = Field("", description="Lob secret API key (test_... or live_...); empty disables sending.")
+    api_url: str = Field("https://api.lob.com", description="Base URL of Lob's API (tests point it at an emulator).")
+    timeout_seconds: float = Field(10.0, gt=0, le=60, description="Per request.")
+
+    @property
+    def configured(self) -> bool:
+        """True when postcards can be sent through Lob."""
+        return bool(self.api_key)
+
+    @property
+    def test_mode(self) -> bool:
+        """True for a test key: Lob accepts the pieces and never mails them."""
+        return self.api_key.startswith("test_")
+
+
 class Settings(BaseSettings):
     """Every knob Backbone reads from its environment, typed, with its default.
 
@@ -147,6 +208,12 @@ class Settings(BaseSettings):
     quickbooks: QuickBooksApp = Field(QuickBooksApp(), description="QuickBooks Online app registration.")
     servicetitan: ServiceTitanApp = Field(ServiceTitanApp(), description="ServiceTitan app registration.")
     housecallpro: HousecallProApp = Field(HousecallProApp(), description="Housecall Pro app registration.")
+    twilio: TwilioSettings = Field(TwilioSettings(), description="Twilio account for customer SMS (none: composed).")
+    smtp: SmtpSettings = Field(SmtpSettings(), description="Mail server for customer email (none: composed).")
+    lob: LobSettings = Field(LobSettings(), description="Lob account for postcards (none: CSV export).")
+    postcard_send_seconds: int = Field(
+        300, ge=10, description="How often postcard batches due for sending are sent (and lost sends resumed)."
+    )
 
     def provider_app(self, name: str) -> ProviderApp:
         """The registration of a provider by name (an empty one for the sandbox)."""

@@ -6,15 +6,21 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from actions.context import Context
+from actions.context import Context, SearchContext
 from actions.errors import UpstreamUnavailable
 from connector.connections.fsm import ConnectedFsm
+from connector.consent import SqlConsentLedger
+from connector.db.contracts import SqlContracts
 from connector.db.models import Customer, Install, Tenant
 from connector.db.store import SqlStore
 from connector.ingest.recorder import SessionEventSink
 from connector.jobs import progress
+from connector.mail.mailroom import SqlMailroom
+from connector.notifications.ledger import SqlNotifications
+from connector.notifications.messaging import ConfiguredMessenger
 from connector.providers.base import PartyUpsert
 from connector.sandbox.accounting import SandboxAccounting
+from connector.stock.store import SqlTruckStock
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -29,6 +35,12 @@ class NoAccounting:
     """The tenant has connected no accounting system."""
 
     def create_invoice(self, request_id: str, draft: object) -> object:
+        raise UpstreamUnavailable("No accounting system is connected to this account: connect one first.")
+
+    def create_purchase_order(self, request_id: str, order: object) -> object:
+        raise UpstreamUnavailable("No accounting system is connected to this account: connect one first.")
+
+    def send_invoice(self, remote_id: str, email: str | None, request_id: str) -> object:
         raise UpstreamUnavailable("No accounting system is connected to this account: connect one first.")
 
 
@@ -56,7 +68,8 @@ def accounting_for(rt: Runtime, session: Session, tenant_id: str) -> Accounting:
         return QuickBooksAccounting(client_for(rt, installs["quickbooks"], in_transaction=True),
                                     _customer_of(session, tenant_id))
     if "sandbox" in installs:
-        return SandboxAccounting(rt.sandbox_db, installs["sandbox"].account_id)
+        return SandboxAccounting(rt.sandbox_db, installs["sandbox"].account_id, base_url=rt.settings.base_url,
+                                 clock=rt.clock)
     return NoAccounting()  # type: ignore[return-value]
 
 
@@ -73,4 +86,17 @@ def build_context(rt: Runtime, session: Session, *, tenant_id: str, run_id: str,
         timezone=timezone,
         progress=progress.reporter(rt, run_id),
         fsm=ConnectedFsm(rt, session, tenant_id),
+        consent=SqlConsentLedger(session, tenant_id, rt.clock),
+        mail=SqlMailroom(rt, session, tenant_id, run_id),
+        stock=SqlTruckStock(session, tenant_id, rt.clock),
+        contracts=SqlContracts(session, tenant_id),
+        messenger=ConfiguredMessenger(rt.settings),
+        notifications=SqlNotifications(rt, session, tenant_id),
     )
+
+
+def build_search_context(rt: Runtime, session: Session, tenant_id: str) -> SearchContext:
+    """What a search reads through: the tenant's store, clock, time zone and consent ledger (no run, no writes)."""
+    timezone = session.scalar(sa.select(Tenant.timezone).where(Tenant.id == tenant_id)) or "UTC"
+    return SearchContext(tenant_id=tenant_id, store=SqlStore(session, tenant_id), clock=rt.clock, timezone=timezone,
+                         consent=SqlConsentLedger(session, tenant_id, rt.clock))

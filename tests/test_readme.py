@@ -26,9 +26,9 @@ def test_ci_runs_the_readme_test_command() -> None:
     assert "python3 -m venv .venv && .venv/bin/pip install -q -e . && .venv/bin/backbone run" in README
 
 
-def test_every_trigger_and_action_is_described() -> None:
-    from actions.catalog import ACTIONS
+def test_every_trigger_action_and_search_is_described() -> None:
+    from actions.catalog import ACTIONS, SEARCHES
     from triggers.catalog import TRIGGERS
 
-    missing = [spec.key for spec in (*TRIGGERS, *ACTIONS) if f"| `{spec.key}` |" not in README]
+    missing = [spec.key for spec in (*TRIGGERS, *ACTIONS, *SEARCHES) if f"| `{spec.key}` |" not in README]
     assert missing == []

@@ -34,6 +34,7 @@ class EventType(enum.StrEnum):
     INVOICE_SENT = "invoice.sent"
     INVOICE_PAID = "invoice.paid"
     STOCK_CHANGED = "stock.changed"
+    STOCK_BELOW_THRESHOLD = "stock.below_threshold"
     ROUTE_OPTIMIZED = "route.optimized"
     CONNECTION_NEEDS_RECONNECT = "connection.needs_reconnect"
     ACTION_FAILED = "action.failed"
@@ -41,6 +42,8 @@ class EventType(enum.StrEnum):
     RULE_INVOICE_NOT_SENT = "rule.invoice_not_sent"
     RULE_ARRIVAL_LATE = "rule.arrival_late"
     RULE_SLA_AT_RISK = "rule.sla_at_risk"
+    RULE_RECURRING_VISIT_DUE = "rule.recurring_visit_due"
+    POSTCARD_BATCH_READY = "postcard.batch_ready"
 
 
 class JobStatus(enum.StrEnum):
@@ -119,6 +122,7 @@ class JobSnapshot(BaseModel):
     cancelled_at: UtcDateTime | None = Field(None, description="When cancelled (UTC).")
     completion_notes: str | None = Field(None, description="The technician's notes.")
     parts: list[PartUsed] = Field(default_factory=list, description="Parts used.")
+    skill: str | None = Field(None, description="The skill the job needs (hvac, electrical, ...), if known.")
 
 
 class CanonicalEvent(BaseModel):

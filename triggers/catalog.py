@@ -17,9 +17,12 @@ from triggers import (
     job_created,
     job_scheduled,
     job_status_changed,
+    postcard_batch_ready,
     reconciliation_exception,
+    recurring_visit_due,
     route_optimized,
     sla_at_risk,
+    stock_below_threshold,
     tech_en_route,
 )
 
@@ -42,9 +45,12 @@ TRIGGERS: tuple[TriggerSpec, ...] = (
     invoice_not_sent_48h.TRIGGER,
     arrival_late.TRIGGER,
     sla_at_risk.TRIGGER,
+    recurring_visit_due.TRIGGER,
     reconciliation_exception.TRIGGER,
     action_failed.TRIGGER,
     connection_needs_reconnect.TRIGGER,
+    stock_below_threshold.TRIGGER,
+    postcard_batch_ready.TRIGGER,
 )
 
 REGISTRY: dict[str, TriggerSpec] = {spec.key: spec for spec in TRIGGERS}

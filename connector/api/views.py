@@ -84,6 +84,43 @@ def get_kpis() -> Response:
     return jsonify(kpis(_runtime(), current_principal().tenant_id, query))
 
 
+@bp.post("/searches/<key>")
+@require_token("triggers")
+def run_search(key: str) -> Response:
+    """A search: the criteria as a JSON object; a bare JSON array of results, best first ([] for none)."""
+    from actions.catalog import SEARCH_REGISTRY
+    from connector.api.searches import run_search
+
+    spec = SEARCH_REGISTRY.get(key)
+    if spec is None:
+        raise NotFoundError(f"No search called {key!r}.", field="search")
+    body: Any = request.get_json(silent=True)
+    if body is None and request.get_data():
+        raise Unprocessable("The body must be JSON (Content-Type: application/json).", field="body")
+    return jsonify(run_search(_runtime(), current_principal().tenant_id, spec, body if body is not None else {}))
+
+
+@bp.get("/stock")
+@require_token("triggers")
+def get_truck_stock() -> Response:
+    """A truck's stock levels and open stock orders (?technician_id=)."""
+    from connector.stock.service import truck
+
+    return jsonify(truck(_runtime(), current_principal().tenant_id, request.args.get("technician_id", "").strip()))
+
+
+@bp.post("/stock/orders/<id:order_id>/<any(receive, cancel):verb>")
+@require_token("actions")
+def close_stock_order(order_id: str, verb: str) -> Response:
+    """Receives (adds what arrived to the truck) or cancels an open stock order."""
+    from connector.stock.service import close_order
+
+    body: Any = request.get_json(silent=True)
+    if body is None and request.get_data():
+        raise Unprocessable("The body must be JSON (Content-Type: application/json).", field="body")
+    return jsonify(close_order(_runtime(), current_principal().tenant_id, order_id, verb, body))
+
+
 @bp.get("/connections")
 @require_token("triggers")
 def list_connections() -> Response:

@@ -19,6 +19,7 @@ from actions.context import (
 )
 from connector.db.models import Customer, Invoice, InvoiceLine, Job, JobPart, Payment, RoutePlan, Technician
 from connector.db.models import RateCard as RateCardRow
+from connector.db.rate_cards import rate_card, record_send
 from triggers.canonical import CustomerRef, JobSnapshot, JobStatus, PartUsed, TechnicianRef
 
 if TYPE_CHECKING:
@@ -26,7 +27,18 @@ if TYPE_CHECKING:
 
     from sqlalchemy.orm import Session
 
-    from actions.context import AccountingReceipt, InvoiceDraft
+    from actions.capture import CaptureDraft, JobCompletion, JobForm, StoredCapture
+    from actions.context import (
+        AccountingReceipt,
+        CustomerFilter,
+        CustomerRecord,
+        InvoiceDraft,
+        JobFilter,
+        SentInvoice,
+        TechnicianFilter,
+        TechnicianRecord,
+    )
+    from actions.kpis import KpiJob
 
 
 #: Expected time on site by job type, when the FSM gave none.
@@ -73,6 +85,7 @@ def job_snapshot(session: Session, job: Job) -> JobSnapshot:
             PartUsed(sku=p.sku, description=p.description, quantity=p.quantity, unit_cost=p.unit_cost)
             for p in parts
         ],
+        skill=job.skill,
     )
 
 
@@ -96,16 +109,7 @@ class SqlStore:
             row = RateCardRow(tenant_id=self.tenant_id)
             self.session.add(row)
             self.session.flush()
-        return RateCard(
-            currency=row.currency,
-            labour_rate_per_hour=Decimal(row.labour_rate_per_hour),
-            labour_increment_minutes=row.labour_increment_minutes,
-            minimum_labour_minutes=row.minimum_labour_minutes,
-            trip_charge=Decimal(row.trip_charge),
-            parts_markup_percent=Decimal(row.parts_markup_percent),
-            tax_rate_percent=Decimal(row.tax_rate_percent),
-            payment_terms_days=row.payment_terms_days,
-        )
+        return rate_card(row)
 
     def find_invoice_for_job(self, job_id: str) -> StoredInvoice | None:
         invoice = self.session.scalar(
@@ -133,6 +137,16 @@ class SqlStore:
                     amount=line.amount, taxable=line.taxable,
                 )
             )
+        self.session.flush()
+        return self._stored(invoice)
+
+    def mark_invoice_sent(self, invoice_id: str, sent: SentInvoice, email: str | None) -> StoredInvoice:
+        invoice = self.session.scalar(
+            sa.select(Invoice).where(Invoice.tenant_id == self.tenant_id, Invoice.id == invoice_id).with_for_update()
+        )
+        if invoice is None:
+            raise LookupError(f"no invoice {invoice_id} for tenant {self.tenant_id}")
+        record_send(invoice, sent, email)
         self.session.flush()
         return self._stored(invoice)
 
@@ -264,6 +278,74 @@ class SqlStore:
         self.session.flush()
         return True
 
+    # --- searches (the SQL is in connector.db.searches and connector.kpis.facts) ---
+
+    def find_jobs(self, where: JobFilter, limit: int) -> list[JobSnapshot]:
+        from connector.db import searches
+
+        return searches.find_jobs(self.session, self.tenant_id, where, limit)
+
+    def find_customers(self, where: CustomerFilter, limit: int) -> list[CustomerRecord]:
+        from connector.db import searches
+
+        return searches.find_customers(self.session, self.tenant_id, where, limit)
+
+    def find_technicians(self, where: TechnicianFilter, limit: int) -> list[TechnicianRecord]:
+        from connector.db import searches
+
+        return searches.find_technicians(self.session, self.tenant_id, where, limit)
+
+    def kpi_jobs(self, start: datetime, end: datetime) -> list[KpiJob]:
+        from connector.kpis import facts  # imported here: facts reads rule thresholds, whose module imports this one
+
+        return facts.kpi_jobs(self.session, self.tenant_id, start, end)
+
+    def kpi_as_of(self) -> datetime | None:
+        from connector.kpis import facts
+
+        return facts.as_of(self.session, self.tenant_id)
+
+    # On-site capture: the SQL lives in connector.db.captures (imported here: it imports job_snapshot from us).
+    def get_job_form(self, job_type: str) -> JobForm | None:
+        from connector.db import captures
+
+        return captures.get_job_form(self.session, self.tenant_id, job_type)
+
+    def save_job_form(self, form: JobForm, run_id: str | None) -> JobForm:
+        from connector.db import captures
+
+        return captures.save_job_form(self.session, self.tenant_id, form, run_id)
+
+    def delete_job_form(self, job_type: str) -> bool:
+        from connector.db import captures
+
+        return captures.delete_job_form(self.session, self.tenant_id, job_type)
+
+    def job_location(self, job_id: str) -> tuple[float, float] | None:
+        from connector.db import captures
+
+        return captures.job_location(self.session, self.tenant_id, job_id)
+
+    def find_capture(self, job_id: str, idempotency_key: str) -> StoredCapture | None:
+        from connector.db import captures
+
+        return captures.find_capture(self.session, self.tenant_id, job_id, idempotency_key)
+
+    def latest_capture(self, job_id: str) -> StoredCapture | None:
+        from connector.db import captures
+
+        return captures.latest_capture(self.session, self.tenant_id, job_id)
+
+    def save_capture(self, draft: CaptureDraft) -> StoredCapture:
+        from connector.db import captures
+
+        return captures.save_capture(self.session, self.tenant_id, draft)
+
+    def complete_job(self, completion: JobCompletion) -> JobSnapshot:
+        from connector.db import captures
+
+        return captures.complete_job(self.session, self.tenant_id, completion)
+
     @staticmethod
     def _plan(row: RoutePlan) -> StoredPlan:
         return StoredPlan(id=row.id, created_at=row.created_at, window_start=row.window_start,
@@ -288,4 +370,5 @@ class SqlStore:
             subtotal=Decimal(invoice.subtotal), tax=Decimal(invoice.tax), total=Decimal(invoice.total),
             issued_at=invoice.issued_at, due_at=invoice.due_at, source=invoice.source,
             source_id=invoice.source_id, created_by_run_id=invoice.created_by_run_id, details=invoice.details,
+            sent_at=invoice.sent_at, payment_link=(invoice.details or {}).get("payment_link"),
         )

@@ -180,6 +180,7 @@ def apply_invoice_event(session: Session, tenant_id: str, event: NormalizedEvent
                                         Invoice.number == update.source_id)).with_for_update()
     )
     data: dict[str, Any] = {"invoice_source_id": update.source_id}
+    known = invoice is not None
     if invoice is None:
         invoice = _import_invoice(session, tenant_id, event, update)
         if invoice is None:
@@ -188,7 +189,9 @@ def apply_invoice_event(session: Session, tenant_id: str, event: NormalizedEvent
     session.flush()
     data.update({"invoice_id": invoice.id, "number": invoice.number, "status": invoice.status,
                  "total": str(invoice.total), "amount_paid": str(invoice.amount_paid), "job_id": invoice.job_id})
-    return Applied(invoice.id, invoice.source_id, True, data)
+    # "Created" is news once: an invoice Backbone made (or already imported) was announced then.
+    applied = not (known and event.type == EventType.INVOICE_CREATED)
+    return Applied(invoice.id, invoice.source_id, applied, data)
 
 
 def apply(session: Session, tenant_id: str, event: NormalizedEvent) -> Applied:

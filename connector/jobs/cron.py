@@ -41,6 +41,7 @@ def periodic_jobs(settings: Settings) -> list[Periodic]:
         Periodic("refresh_tokens", tasks.refresh_tokens, DEFAULT, settings.token_refresh_seconds),
         Periodic("sync_connections", tasks.sync_connections, DEFAULT, settings.sync_seconds),
         Periodic("evaluate_rules", tasks.evaluate_rules, DEFAULT, settings.rules_seconds),
+        Periodic("send_postcards", tasks.send_postcards, DEFAULT, settings.postcard_send_seconds),
     ]
     if settings.sandbox_tick_seconds > 0:
         jobs.append(Periodic("sandbox_tick", tasks.sandbox_tick, DEFAULT, settings.sandbox_tick_seconds))

@@ -122,3 +122,17 @@ def evaluate_rules() -> dict[str, int]:
 
     _bind()
     return evaluate(current())
+
+
+def send_postcard_batch(batch_id: str) -> str:
+    from connector.mail.send import send_batch
+
+    _bind()
+    return send_batch(current(), batch_id)
+
+
+def send_postcards() -> int:
+    from connector.mail.send import send_due
+
+    _bind()
+    return send_due(current())

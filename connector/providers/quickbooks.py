@@ -69,7 +69,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import requests
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
-from actions.context import AccountingReceipt
+from actions.context import AccountingReceipt, SentInvoice
 from actions.errors import InputError, UpstreamUnavailable
 from connector.crypto import constant_time_equals
 from connector.errors import validation_fields
@@ -93,7 +93,7 @@ from triggers.canonical import EventType
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping, Sequence
 
-    from actions.context import InvoiceDraft
+    from actions.context import InvoiceDraft, PurchaseOrderDraft
     from connector.config import ProviderApp
     from connector.providers.base import Connection, CredentialField, Headers
 
@@ -735,6 +735,29 @@ class QuickBooksAccounting:
         doc_number = str(created.get("DocNumber") or remote_id)
         return AccountingReceipt(remote_id=remote_id, doc_number=doc_number, system=NAME)
 
+    def send_invoice(self, remote_id: str, email: str | None, request_id: str) -> SentInvoice:
+        """Emails the invoice (``sendTo``, with a requestid) and reads its payment link (``InvoiceLink``).
+
+        The answer's event id is the one `invoice_events` gives the same send (``DeliveryInfo.DeliveryTime``),
+        so the webhook QuickBooks posts about it later is a duplicate, not a second invoice.sent.
+        """
+        try:
+            sent = self.client.send_invoice(remote_id, email, rid=request_id)
+            link = self.client.invoice_link(remote_id)
+        except ApiError as exc:
+            raise _send_error(exc) from exc
+        except requests.RequestException as exc:  # anything ApiClient did not already turn into an ApiError
+            raise UpstreamUnavailable("QuickBooks could not be reached; try again shortly.") from exc
+        try:
+            invoice = _Invoice.model_validate(sent)
+        except ValidationError as exc:
+            raise UpstreamUnavailable("QuickBooks answered the send with an invoice not as documented.") from exc
+        when = utc(invoice.DeliveryInfo.DeliveryTime if invoice.DeliveryInfo and invoice.DeliveryInfo.DeliveryTime
+                   else invoice.MetaData.LastUpdatedTime)
+        event_id = entity_event_id(NAME, self.client.realm_id, "invoice", invoice.Id, version(when),
+                                   EventType.INVOICE_SENT.value)
+        return SentInvoice(payment_link=link, sent_at=when, event_id=event_id)
+
     def invoice_payload(self, draft: InvoiceDraft, customer: Mapping[str, Any], email: str | None) -> dict[str, Any]:
         """The Invoice create body for a draft."""
         lines = [self._line(d.description, d.quantity, d.unit_price, d.amount, self.service_item_id)
@@ -766,6 +789,60 @@ class QuickBooksAccounting:
                 "SalesItemLineDetail": {"ItemRef": {"value": item}, "Qty": float(quantity),
                                         "UnitPrice": float(unit_price)}}
 
+    # -- purchase orders (reorder_stock) -------------------------------------------------------------
+    def create_purchase_order(self, request_id: str, order: PurchaseOrderDraft) -> AccountingReceipt:
+        """A PurchaseOrder of one SKU: the Item by Sku (else Name), the vendor by name or id (else preferred)."""
+        try:
+            item = self._item_for(order.sku)
+            price = order.unit_cost if order.unit_cost is not None else Decimal(str(item.get("PurchaseCost") or 0))
+            line = PurchaseOrderLine(item_id=str(item["Id"]), quantity=order.quantity, unit_price=price,
+                                     description=f"{order.description or order.sku}: {order.technician_name}'s truck")
+            created = self.client.create_purchase_order(request_id, self._vendor_for(order.vendor, item), [line])
+        except ApiError as exc:
+            raise _order_error(exc) from exc
+        except requests.RequestException as exc:  # anything ApiClient did not already turn into an ApiError
+            raise UpstreamUnavailable("QuickBooks could not be reached; try again shortly.") from exc
+        remote_id = str(created["Id"])
+        return AccountingReceipt(remote_id=remote_id, doc_number=str(created.get("DocNumber") or remote_id),
+                                 system=NAME)
+
+    def _first(self, entity: str, column: str, value: str) -> dict[str, Any] | None:
+        statement = f"select * from {entity} where {column} = {query_literal(value)}"  # noqa: S608 - escaped literal
+        found = self.client.query(statement).get(entity)
+        return found[0] if isinstance(found, list) and found and isinstance(found[0], dict) else None
+
+    def _item_for(self, sku: str) -> dict[str, Any]:
+        item = self._first("Item", "Sku", sku) or self._first("Item", "Name", sku)
+        if item is None:
+            raise InputError("parts", f"QuickBooks has no item with SKU or name {sku!r}: add it to Products and "
+                             "Services, then replay.")
+        return item
+
+    def _vendor_for(self, vendor: str | None, item: Mapping[str, Any]) -> str:
+        if vendor:
+            found = self._first("Vendor", "DisplayName", vendor)
+            if found is None and ID_RE.fullmatch(vendor):
+                found = self._first("Vendor", "Id", vendor)
+            if found is None:
+                raise InputError("vendor", f"QuickBooks has no vendor named {vendor!r}.")
+            return str(found["Id"])
+        preferred = (item.get("PrefVendorRef") or {}).get("value")
+        if not preferred:
+            raise InputError("vendor", f"Name the vendor: QuickBooks needs one for a purchase order, and item "
+                             f"{item.get('Name')!r} has no preferred vendor.")
+        return str(preferred)
+
+
+def _order_error(exc: ApiError) -> Exception:
+    """A purchase-order create QuickBooks refused, as the action's error."""
+    if isinstance(exc, Unauthorized) or exc.retryable:
+        return _action_error(exc)
+    fault = fault_of(exc.body)
+    element = fault.element.split(".")[0] if fault else ""
+    said = " ".join(p for p in (fault.message, f"({fault.detail})" if fault.detail else "") if p) if fault else ""
+    return InputError("vendor" if element == "VendorRef" else "parts",
+                      f"QuickBooks rejected the purchase order: {said or exc.status or exc.code}")
+
 
 def _display_name(name: str) -> str:
     """A DisplayName QuickBooks accepts: no colon, tab or newline; at most 500 characters."""
@@ -787,3 +864,14 @@ def _action_error(exc: ApiError) -> Exception:
     element = fault.element.split(".")[0]
     said = " ".join(p for p in (fault.message, f"({fault.detail})" if fault.detail else "") if p)
     return InputError(FIELD_OF_ELEMENT.get(element, "job_id"), f"QuickBooks rejected the invoice: {said}")
+
+
+def _send_error(exc: ApiError) -> Exception:
+    """An invoice send QuickBooks refused, as the action's error (a bad address names `email`)."""
+    if isinstance(exc, Unauthorized) or exc.retryable:
+        return _action_error(exc)
+    fault = fault_of(exc.body)
+    said = " ".join(p for p in (fault.message, f"({fault.detail})" if fault.detail else "") if p) if fault else ""
+    element = fault.element.split(".")[0] if fault else ""
+    field = "email" if element in ("BillEmail", "sendTo") or "mail" in said.lower() else "job_id"
+    return InputError(field, f"QuickBooks could not send the invoice: {said or exc.status or exc.code}")

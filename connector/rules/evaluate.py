@@ -5,7 +5,10 @@
 - `arrival_late`: no arrival by the promised time plus `arrival_grace_minutes`; the promised time
   is the end of the ETA window of the newest route plan holding the job, else the booked start.
 - `sla_at_risk`: an open job not yet reached whose response deadline (created + `sla_pN_hours` by
-  priority) is less than `sla_warning_minutes` away, or passed.
+  priority) is less than `sla_warning_minutes` away, or passed; a job booked for after its
+  deadline (a day the customer agreed to) runs no SLA clock.
+- `recurring_visit_due`: a booked visit of an active service contract starts within the
+  contract's `notice_days` (7 by default).
 
 Each looks back a bounded window, so the work per run does not grow with the tenant's history.
 """
@@ -19,7 +22,9 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from actions.schedule_recurring import MAX_NOTICE_DAYS
 from connector.db.models import Invoice, Job, RuleSettings, Tenant
+from connector.db.models.contracts import ContractVisit, ServiceContract
 from connector.db.models.rules import DEFAULTS
 from connector.db.store import job_snapshot
 from connector.ingest.projector import planned_eta
@@ -121,13 +126,40 @@ def sla_at_risk(session: Session, tenant_id: str, t: Thresholds, now: datetime) 
         deadline = job.created_at + timedelta(hours=t.sla_hours(job.priority))
         if now < deadline - warning:
             continue
+        if job.scheduled_start is not None and job.scheduled_start > deadline:
+            continue  # booked for a later day the customer agreed to (a recurring visit, a quote): no SLA clock
         found.append(Finding("sla_at_risk", EventType.RULE_SLA_AT_RISK, job, {
             "sla_hours": t.sla_hours(job.priority), "deadline": _iso(deadline),
             "minutes_left": int((deadline - now).total_seconds() // 60), "breached": now >= deadline}))
     return found
 
 
-RULES = (invoice_not_sent, arrival_late, sla_at_risk)
+#: The longest notice a contract may ask for (schedule_recurring refuses more).
+MAX_NOTICE = timedelta(days=MAX_NOTICE_DAYS)
+
+
+def recurring_visit_due(session: Session, tenant_id: str, t: Thresholds, now: datetime) -> list[Finding]:
+    """A booked visit of an active contract starts within the contract's `notice_days` (fired once per visit,
+    which is once per contract occurrence: a visit is the job of one contract and one local day)."""
+    rows = session.execute(
+        sa.select(Job, ContractVisit, ServiceContract)
+        .join(ContractVisit, ContractVisit.job_id == Job.id)
+        .join(ServiceContract, ServiceContract.id == ContractVisit.contract_id)
+        .where(Job.tenant_id == tenant_id, ContractVisit.tenant_id == tenant_id, ServiceContract.active.is_(True),
+               ContractVisit.dropped_at.is_(None), Job.status.in_(OPEN_STATUSES), Job.scheduled_start > now,
+               Job.scheduled_start <= now + MAX_NOTICE)).all()
+    found = []
+    for job, visit, contract in rows:
+        start = job.scheduled_start
+        if start is None or start > now + timedelta(days=contract.notice_days):
+            continue
+        found.append(Finding("recurring_visit_due", EventType.RULE_RECURRING_VISIT_DUE, job, {
+            "contract_id": contract.id, "occurs_on": visit.occurs_on.isoformat(), "notice_days": contract.notice_days,
+            "hours_until": int((start - now).total_seconds() // 3600), "price": str(visit.price)}))
+    return found
+
+
+RULES = (invoice_not_sent, arrival_late, sla_at_risk, recurring_visit_due)
 
 
 def evaluate_tenant(session: Session, rt: Runtime, tenant_id: str, now: datetime) -> dict[str, int]:

@@ -54,6 +54,41 @@ class SandboxInvoice(SandboxBase):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class SandboxPurchaseOrder(SandboxBase):
+    """A purchase order in the sandbox accounting system; `request_id` dedupes creates (QuickBooks)."""
+
+    __tablename__ = "sandbox_purchase_orders"
+    __table_args__ = (
+        sa.UniqueConstraint("account_id", "request_id"),
+        sa.UniqueConstraint("account_id", "doc_number"),
+    )
+
+    id: Mapped[str] = mapped_column(sa.String(32), primary_key=True, default=new_id)
+    account_id: Mapped[str] = mapped_column(sa.String(100), index=True)
+    request_id: Mapped[str] = mapped_column(sa.String(200))
+    doc_number: Mapped[str] = mapped_column(sa.String(40))
+    vendor: Mapped[str] = mapped_column(sa.String(200))
+    sku: Mapped[str] = mapped_column(sa.String(60))
+    quantity: Mapped[Decimal] = mapped_column(ExactDecimal(12, 3))
+    document: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SandboxInvoiceSend(SandboxBase):
+    """An invoice emailed by the sandbox accounting system; `request_id` dedupes sends, `token` names its pay page."""
+
+    __tablename__ = "sandbox_invoice_sends"
+    __table_args__ = (sa.UniqueConstraint("account_id", "request_id"), sa.UniqueConstraint("token"))
+
+    id: Mapped[str] = mapped_column(sa.String(32), primary_key=True, default=new_id)
+    account_id: Mapped[str] = mapped_column(sa.String(100), index=True)
+    invoice_id: Mapped[str] = mapped_column(sa.String(32), index=True)
+    request_id: Mapped[str] = mapped_column(sa.String(200))
+    email: Mapped[str | None] = mapped_column(sa.String(320))
+    token: Mapped[str] = mapped_column(sa.String(64), default=new_id)
+    sent_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class SandboxNote(SandboxBase):
     """A note on a sandbox job, written back by Backbone (as Jobber's jobCreateNote would)."""
 

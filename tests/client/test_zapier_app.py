@@ -26,9 +26,10 @@ import requests
 import sqlalchemy as sa
 
 from actions.catalog import REGISTRY as ACTIONS
+from actions.catalog import SEARCH_REGISTRY as SEARCHES
 from actions.planning import day_window
 from connector.crypto import digest
-from connector.db.models import Job, OAuthToken, RoutePlan, Tenant
+from connector.db.models import Job, OAuthToken, RoutePlan, Technician, Tenant
 from tests.client import zapier_npm
 from tests.helpers import job_data, sandbox_webhook
 from triggers.canonical import EventType
@@ -49,7 +50,7 @@ DRIVER_TIMEOUT = 90
 SANDBOX_TOPICS = [t for t in EventType if t.value.startswith("job.")] + [EventType.INVOICE_SENT, EventType.INVOICE_PAID]
 #: Above the API calls one connection makes before the throttling step (5 per trigger, 2 per action,
 #: a few for OAuth), so only the last step, which polls in a loop, runs into it.
-RATE_LIMIT = 10 + 6 * len(TRIGGERS) + 4 * len(ACTIONS)
+RATE_LIMIT = 10 + 6 * len(TRIGGERS) + 4 * len(ACTIONS) + 4 * len(SEARCHES)
 
 
 @dataclass
@@ -114,6 +115,75 @@ def add_job_note_inputs(live: LiveApp) -> ActionInputs:
                         {"note": ""}, ["job_id", "note"])
 
 
+def record_job_completion_inputs(live: LiveApp) -> ActionInputs:
+    # An open repair job from the trigger steps: the built-in repair form asks diagnosis and work_performed.
+    with live.runtime.db.session() as session:
+        job_id = session.scalar(sa.select(Job.id).where(
+            Job.tenant_id == live.tenant.tenant_id, Job.job_type == "repair",
+            Job.status.notin_(["completed", "cancelled"])).limit(1))
+    assert job_id, "no open repair job: the trigger steps should have made some"
+    now = datetime.now(UTC).replace(microsecond=0)
+    photo = {"url": "https://files.example.com/p1.jpg", "taken_at": now.isoformat(), "lat": "30.3101",
+             "lng": "-97.7201", "equipment_serial": "CARR-0921", "meter_readings": "psi=118; supply_temp_f=55"}
+    return ActionInputs(
+        {"job_id": job_id, "answers": {"diagnosis": "Dirty flame sensor", "work_performed": "Replaced the sensor"},
+         "completion_notes": "From the Zapier client test.", "minutes_on_site": "45", "photos": [photo],
+         "parts": [{"sku": "FS-100", "description": "Flame sensor", "quantity": "1", "unit_cost": "18.40"}],
+         "signature": [{"image_url": "https://files.example.com/sig.png", "signer_name": "Dana Whitfield",
+                        "signed_at": now.isoformat()}]},
+        {"job_id": job_id, "answers": {"diagnosis": "Dirty flame sensor"}}, ["answers.work_performed"])
+
+
+def set_job_form_inputs(live: LiveApp) -> ActionInputs:
+    return ActionInputs(
+        {"job_type": "inspection", "signature_required": "false", "fields": [
+            {"key": "panel_rating_amps", "label": "Panel rating (A)", "type": "number", "required": "true"},
+            {"key": "condition", "type": "choice", "choices": "good,fair,poor"}]},
+        {"job_type": "inspection", "fields": [{"key": "Panel Rating"}]}, ["fields.0.key"])
+
+
+def schedule_recurring_inputs(live: LiveApp) -> ActionInputs:
+    from connector.db.models import Customer
+
+    with live.runtime.db.session() as session:
+        customer_id = session.scalar(sa.select(Customer.id).where(Customer.tenant_id == live.tenant.tenant_id)
+                                     .limit(1))
+    assert customer_id, "no customer: the trigger steps should have made some"
+    return ActionInputs(
+        {"customer_id": customer_id, "service": "maintenance", "rrule": "FREQ=MONTHLY;INTERVAL=3",
+         "window_start": "08:00", "window_end": "12:00", "duration_minutes": "60", "skills": ["hvac"],
+         "price": "129.00", "horizon_days": "120"},
+        {"customer_id": customer_id, "rrule": "FREQ=FORTNIGHTLY"}, ["rrule"])
+
+
+def queue_postcard_inputs(live: LiveApp) -> ActionInputs:
+    # No Lob account in the live app: the batch is exported as a PostcardMania CSV.
+    from connector.db.models import Customer
+
+    with live.runtime.db.session() as session:
+        customer_id = session.scalar(sa.select(Customer.id).where(Customer.tenant_id == live.tenant.tenant_id)
+                                     .limit(1))
+    assert customer_id, "no customer: the trigger steps should have made some"
+    return ActionInputs({"purpose": "operational", "customer_ids": [customer_id], "campaign": "zapier-client-test"},
+                        {"customer_ids": [customer_id], "size": "5x7"}, ["purpose", "size"])
+
+
+def notify_customer_inputs(live: LiveApp) -> ActionInputs:
+    # No Twilio or SMTP in the live app: the message is composed for the next step ("arrived" fits any open job).
+    return ActionInputs({"job_id": _open_job(live), "stage": "arrived"},
+                        {"stage": "tomorrow"}, ["job_id", "stage"])
+
+
+def reorder_stock_inputs(live: LiveApp) -> ActionInputs:
+    # The sandbox FSM's technicians come in with its jobs. A count of 1, one used: below min 1, so it refills.
+    with live.runtime.db.session() as session:
+        tech = session.scalar(sa.select(Technician.id).where(Technician.tenant_id == live.tenant.tenant_id).limit(1))
+    assert tech, "no technician: the job trigger steps should have brought one in"
+    return ActionInputs({"technician_id": tech, "parts": [{"sku": "FS-100", "quantity": "1"}],
+                         "thresholds": [{"threshold_sku": "FS-100", "min": "1", "max": "4", "on_hand": "1"}]},
+                        {"parts": [{"sku": "FS-100", "quantity": "-1"}]}, ["technician_id", "parts.0.quantity"])
+
+
 #: Valid and invalid input for every action, chosen against the live data.
 INPUTS: dict[str, Callable[[LiveApp], ActionInputs]] = {
     "generate_invoice": generate_invoice_inputs,
@@ -122,6 +192,65 @@ INPUTS: dict[str, Callable[[LiveApp], ActionInputs]] = {
     "dispatch_job": dispatch_job_inputs,
     "insert_emergency": insert_emergency_inputs,
     "add_job_note": add_job_note_inputs,
+    "record_job_completion": record_job_completion_inputs,
+    "set_job_form": set_job_form_inputs,
+    "schedule_recurring": schedule_recurring_inputs,
+    "queue_postcard": queue_postcard_inputs,
+    "notify_customer": notify_customer_inputs,
+    "reorder_stock": reorder_stock_inputs,
+}
+
+
+@dataclass
+class SearchInputs:
+    valid: dict[str, Any]
+    match: dict[str, Any]  # fields of the first result
+    none: dict[str, Any]  # criteria nothing matches
+    invalid: dict[str, Any]
+    invalid_fields: list[str]
+
+
+def find_job_inputs(live: LiveApp) -> SearchInputs:
+    # A job the trigger steps made, found by its FSM id and its appointment's local day.
+    from zoneinfo import ZoneInfo
+
+    with live.runtime.db.session() as session:
+        job = session.scalars(sa.select(Job).where(Job.tenant_id == live.tenant.tenant_id,
+                                                   Job.source_id.like("ZAP-%"), Job.scheduled_start.is_not(None))
+                              .order_by(Job.created_at.desc()).limit(1)).one()
+        zone = session.get(Tenant, live.tenant.tenant_id).timezone
+        day = job.scheduled_start.astimezone(ZoneInfo(zone)).date()
+        return SearchInputs({"source_id": job.source_id, "scheduled_day": f"{day}T00:00:00Z", "limit": "3"},
+                            {"job_id": job.id, "job_source_id": job.source_id},
+                            {"source_id": "NO-SUCH-JOB"},
+                            {"customer_phone": "12", "limit": "0"}, ["customer_phone", "limit"])
+
+
+def find_customer_inputs(live: LiveApp) -> SearchInputs:
+    # The sandbox jobs' customer (tests.helpers.job_data), by phone in another format and part of the name.
+    return SearchInputs({"phone": "512.555.0142", "name": "whitfield"}, {"name": "Dana Whitfield"},
+                        {"email": "nobody@example.com"}, {"email": "nope", "phone": "1"}, ["email", "phone"])
+
+
+def find_technician_inputs(live: LiveApp) -> SearchInputs:
+    return SearchInputs({"name": "MARCUS"}, {"name": "Marcus Reyes"}, {"skill": "roofing"},
+                        {"name": "x", "limit": "0"}, ["limit"])
+
+
+def get_kpis_inputs(live: LiveApp) -> SearchInputs:
+    today = datetime.now(UTC).date()
+    return SearchInputs({"from": f"{today - timedelta(days=29)}T00:00:00Z", "to": f"{today}T12:00:00Z",
+                         "baseline_days": "30"}, {"group": "all"},
+                        {"group_by": "region", "from": "2020-01-01T00:00:00Z", "to": "2020-01-31T00:00:00Z"},
+                        {"baseline_days": "45"}, ["baseline_days"])
+
+
+#: A match, a miss and invalid criteria for every search, chosen against the live data.
+SEARCH_INPUTS: dict[str, Callable[[LiveApp], SearchInputs]] = {
+    "find_job": find_job_inputs,
+    "find_customer": find_customer_inputs,
+    "find_technician": find_technician_inputs,
+    "get_kpis": get_kpis_inputs,
 }
 
 
@@ -187,7 +316,8 @@ def fire(live: LiveApp, trigger: str) -> dict[str, Any]:
 #: Triggers fed by events Backbone records itself (no sandbox webhook): the field that tells items apart.
 RECORDED = {"connection_needs_reconnect": "connection_id", "invoice_created": "invoice_id",
             "invoice_sent": "invoice_id", "invoice_paid": "invoice_id", "action_failed": "run_id",
-            "reconciliation_exception": "job_id"}
+            "reconciliation_exception": "job_id", "postcard_batch_ready": "batch_id",
+            "stock_below_threshold": "order_id"}
 
 
 def fire_recorded(live: LiveApp, trigger: str) -> dict[str, Any]:
@@ -207,7 +337,7 @@ def fire_recorded(live: LiveApp, trigger: str) -> dict[str, Any]:
 
 
 #: Rule triggers: job items plus the rule's own fields, recorded as the rule job records them.
-RULES = {"invoice_not_sent_48h", "arrival_late", "sla_at_risk"}
+RULES = {"invoice_not_sent_48h", "arrival_late", "sla_at_risk", "recurring_visit_due"}
 
 
 def fire_rule(live: LiveApp, trigger: str) -> dict[str, Any]:
@@ -254,6 +384,7 @@ class Control:
             "/expire": lambda body: {"expired": expire(live, body["access_token"])},
             "/fire": lambda body: fire(live, body["trigger"]),
             "/inputs": lambda body: asdict(INPUTS[body["action"]](live)),
+            "/search_inputs": lambda body: asdict(SEARCH_INPUTS[body["search"]](live)),
         }
 
         class Handler(BaseHTTPRequestHandler):
@@ -298,6 +429,10 @@ def control(live_app: LiveApp) -> Iterator[Control]:
 
 def test_every_action_has_client_test_inputs() -> None:
     assert set(INPUTS) == set(ACTIONS), "add valid and invalid inputs for new actions to INPUTS"
+
+
+def test_every_search_has_client_test_inputs() -> None:
+    assert set(SEARCH_INPUTS) == set(SEARCHES), "add inputs for new searches to SEARCH_INPUTS"
 
 
 def test_zapier_app_runs_in_zapiers_runtime_against_the_live_app(

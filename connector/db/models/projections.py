@@ -6,7 +6,7 @@ applied (`status_changed_at`).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time
 from decimal import Decimal
 from typing import Any
 
@@ -53,8 +53,9 @@ class Customer(SourceMixin, TenantScoped, Base):
     postal_code: Mapped[str | None] = mapped_column(sa.String(20))
     lat: Mapped[float | None]
     lng: Mapped[float | None]
-    mail_consent_marketing: Mapped[bool] = mapped_column(default=False)
-    mail_consent_operational: Mapped[bool] = mapped_column(default=True)
+    # The FSM's own mail flags; None: it said nothing (the consent ledger's defaults apply).
+    mail_consent_marketing: Mapped[bool | None]
+    mail_consent_operational: Mapped[bool | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -127,6 +128,18 @@ class RateCard(TenantScoped, Base):
     tax_rate_percent: Mapped[Decimal] = mapped_column(ExactDecimal(6, 3), default=Decimal("8.25"))
     payment_terms_days: Mapped[int] = mapped_column(default=30)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Labour by skill ({"hvac": "125.00"}) and time band; business hours are in the tenant's time zone.
+    skill_rates: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    after_hours_multiplier: Mapped[Decimal] = mapped_column(ExactDecimal(6, 3), default=Decimal("1"))
+    emergency_multiplier: Mapped[Decimal] = mapped_column(ExactDecimal(6, 3), default=Decimal("1"))
+    business_days: Mapped[list[int]] = mapped_column(sa.JSON, default=lambda: [1, 2, 3, 4, 5])
+    business_start: Mapped[time] = mapped_column(default=time(8))
+    business_end: Mapped[time] = mapped_column(default=time(17))
+    # The price book: {"code": {"description": ..., "price": "89.00", "taxable": true}}.
+    flat_rate_items: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    labour_taxable: Mapped[bool] = mapped_column(default=True)
+    trip_taxable: Mapped[bool] = mapped_column(default=True)
+    parts_taxable: Mapped[bool] = mapped_column(default=True)
 
 
 class Invoice(SourceMixin, TenantScoped, Base):
