@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -66,3 +66,28 @@ def job_item_fields(event: CanonicalEvent) -> tuple[JobSnapshot, dict[str, Any]]
         "scheduled_end": job.scheduled_end,
     }
     return job, fields
+
+
+def job_sample(item_id: str, event_type: str, status: JobStatus, occurred_at: datetime) -> dict[str, Any]:
+    """The `JobEventItem` fields of a trigger's sample item: one realistic job, at this stage."""
+    return {
+        "id": item_id,
+        "event_type": event_type,
+        "occurred_at": occurred_at,
+        "job_id": "0d3c5e7f9a1b4c6d8e0f2a4b6c8d0e1f",
+        "job_source": "jobber",
+        "job_source_id": "Z2lkOi8vSm9iYmVyL0pvYi8xMjM0NQ==",
+        "status": status,
+        "job_type": "repair",
+        "priority": "P2",
+        "description": "Furnace blowing cold air",
+        "customer_id": "a1b2c3d4e5f60718293a4b5c6d7e8f90",
+        "customer_name": "Dana Whitfield",
+        "customer_email": "dana.whitfield@example.com",
+        "customer_phone": "+15125550142",
+        "customer_address": "4812 Avenue H, Austin, TX 78751",
+        "technician_id": "f0e1d2c3b4a5968778695a4b3c2d1e0f",
+        "technician_name": "Marcus Reyes",
+        "scheduled_start": datetime(2026, 11, 24, 15, 0, tzinfo=UTC),
+        "scheduled_end": datetime(2026, 11, 24, 17, 0, tzinfo=UTC),
+    }

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -32,6 +32,8 @@ if TYPE_CHECKING:
     from connector.db.session import Database
 
 logger = logging.getLogger(__name__)
+
+_Row = TypeVar("_Row", SandboxInvoice, SandboxPurchaseOrder)
 
 SYSTEM = "sandbox"
 #: Sandbox accounting numbers its own invoices, per account (QuickBooks' auto DocNumber).
@@ -100,42 +102,53 @@ class SandboxAccounting:
         self.clock = clock
 
     def create_invoice(self, request_id: str, draft: InvoiceDraft) -> AccountingReceipt:
+        return self._created("invoice", lambda: self._create_once(
+            SandboxInvoice, request_id, DOC_PREFIX,
+            lambda number: SandboxInvoice(account_id=self.account_id, request_id=request_id, doc_number=number,
+                                          total=draft.total, document=_document(draft))))
+
+    def _created(self, what: str, create: Callable[[], SandboxInvoice | SandboxPurchaseOrder]) -> AccountingReceipt:
+        """Creates through the outage switch: down (nothing made), or timing out after the create."""
         from actions.context import AccountingReceipt
 
         mode = outage(self.db, self.account_id)
         if mode == "unavailable":
             raise UpstreamUnavailable(
-                "The accounting system is unavailable (sandbox outage switched on); "
-                "nothing was created. Replay the run once it is back.",
+                f"The accounting system is unavailable (sandbox outage switched on); no {what} was created. "
+                "Replay the run once it is back.",
                 retry_after=30,
             )
-        invoice = self._create_once(request_id, draft)
+        row = create()
         if mode == "timeout_after_create":
             raise UpstreamUnavailable(
-                "The accounting system timed out after accepting the invoice (sandbox outage); "
-                "a replay will pick up the same invoice, never a second one."
+                f"The accounting system timed out after accepting the {what} (sandbox outage); "
+                f"a replay will pick up the same {what}, never a second one."
             )
-        return AccountingReceipt(remote_id=invoice.id, doc_number=invoice.doc_number, system=SYSTEM)
+        return AccountingReceipt(remote_id=row.id, doc_number=row.doc_number, system=SYSTEM)
 
-    def _create_once(self, request_id: str, draft: InvoiceDraft) -> SandboxInvoice:
-        """Like QuickBooks' requestid: a repeated request id answers with the first invoice."""
+    def _create_once(self, model: type[_Row], request_id: str, prefix: str, build: Callable[[str], _Row]) -> _Row:
+        """Like QuickBooks' requestid: a repeated request id answers with the first document."""
         for _ in range(5):
-            existing = self._find(request_id)
+            existing = self._by_request(model, request_id)
             if existing is not None:
                 return existing
             try:
                 with self.db.session() as session:
-                    count = session.scalar(sa.select(sa.func.count()).select_from(SandboxInvoice)
-                                           .where(SandboxInvoice.account_id == self.account_id)) or 0
-                    row = SandboxInvoice(account_id=self.account_id, request_id=request_id,
-                                         doc_number=f"{DOC_PREFIX}{count + 1:06d}", total=draft.total,
-                                         document=_document(draft))
+                    count = session.scalar(sa.select(sa.func.count()).select_from(model)
+                                           .where(model.account_id == self.account_id)) or 0
+                    row = build(f"{prefix}{count + 1:06d}")
                     session.add(row)
                 return row
             except IntegrityError:
                 # A concurrent create took this request id (answer with it) or this number (next one).
                 continue
-        raise UpstreamUnavailable("The sandbox accounting system could not number the invoice; try again.")
+        what = "invoice" if model is SandboxInvoice else "purchase order"
+        raise UpstreamUnavailable(f"The sandbox accounting system could not number the {what}; try again.")
+
+    def _by_request(self, model: type[_Row], request_id: str) -> _Row | None:
+        with self.db.session() as session:
+            return session.scalar(sa.select(model).where(model.account_id == self.account_id,
+                                                         model.request_id == request_id))
 
     # -- sending (generate_invoice with send) ---------------------------------------------------------
     def send_invoice(self, remote_id: str, email: str | None, request_id: str) -> SentInvoice:
@@ -180,14 +193,6 @@ class SandboxAccounting:
                 query = query.where(SandboxInvoiceSend.invoice_id == remote_id)
             return list(session.scalars(query.order_by(SandboxInvoiceSend.sent_at)))
 
-    def _find(self, request_id: str) -> SandboxInvoice | None:
-        with self.db.session() as session:
-            return session.scalar(
-                sa.select(SandboxInvoice).where(
-                    SandboxInvoice.account_id == self.account_id, SandboxInvoice.request_id == request_id
-                )
-            )
-
     def count(self) -> int:
         with self.db.session() as session:
             return int(
@@ -201,49 +206,17 @@ class SandboxAccounting:
 
     # -- purchase orders (reorder_stock) -------------------------------------------------------------
     def create_purchase_order(self, request_id: str, order: PurchaseOrderDraft) -> AccountingReceipt:
-        from actions.context import AccountingReceipt
-
-        mode = outage(self.db, self.account_id)
-        if mode == "unavailable":
-            raise UpstreamUnavailable(
-                "The accounting system is unavailable (sandbox outage switched on); "
-                "no purchase order was created. Replay the run once it is back.",
-                retry_after=30,
-            )
-        row = self._create_po_once(request_id, order)
-        if mode == "timeout_after_create":
-            raise UpstreamUnavailable(
-                "The accounting system timed out after accepting the purchase order (sandbox outage); "
-                "a replay will pick up the same order, never a second one."
-            )
-        return AccountingReceipt(remote_id=row.id, doc_number=row.doc_number, system=SYSTEM)
-
-    def _create_po_once(self, request_id: str, order: PurchaseOrderDraft) -> SandboxPurchaseOrder:
-        """A repeated request id answers with the first purchase order."""
-        for _ in range(5):
-            existing = self.purchase_order(request_id)
-            if existing is not None:
-                return existing
-            try:
-                with self.db.session() as session:
-                    count = session.scalar(sa.select(sa.func.count()).select_from(SandboxPurchaseOrder)
-                                           .where(SandboxPurchaseOrder.account_id == self.account_id)) or 0
-                    row = SandboxPurchaseOrder(
-                        account_id=self.account_id, request_id=request_id, doc_number=f"{PO_PREFIX}{count + 1:06d}",
-                        vendor=order.vendor or DEFAULT_VENDOR, sku=order.sku, quantity=order.quantity,
-                        document={"technician_id": order.technician_id, "technician_name": order.technician_name,
-                                  "description": order.description,
-                                  "unit_cost": None if order.unit_cost is None else str(order.unit_cost)})
-                    session.add(row)
-                return row
-            except IntegrityError:
-                continue  # a concurrent create took this request id (answer with it) or this number (next one)
-        raise UpstreamUnavailable("The sandbox accounting system could not number the purchase order; try again.")
+        return self._created("purchase order", lambda: self._create_once(
+            SandboxPurchaseOrder, request_id, PO_PREFIX,
+            lambda number: SandboxPurchaseOrder(
+                account_id=self.account_id, request_id=request_id, doc_number=number,
+                vendor=order.vendor or DEFAULT_VENDOR, sku=order.sku, quantity=order.quantity,
+                document={"technician_id": order.technician_id, "technician_name": order.technician_name,
+                          "description": order.description,
+                          "unit_cost": None if order.unit_cost is None else str(order.unit_cost)})))
 
     def purchase_order(self, request_id: str) -> SandboxPurchaseOrder | None:
-        with self.db.session() as session:
-            return session.scalar(sa.select(SandboxPurchaseOrder).where(
-                SandboxPurchaseOrder.account_id == self.account_id, SandboxPurchaseOrder.request_id == request_id))
+        return self._by_request(SandboxPurchaseOrder, request_id)
 
     def purchase_orders(self) -> list[SandboxPurchaseOrder]:
         with self.db.session() as session:
