@@ -1,7 +1,7 @@
 """Drive a running Backbone from outside, the way Zapier or Make and an FSM do.
 
     backbone oauth add-client --name zapier --redirect-uri http://127.0.0.1:9999/callback
-    python docs/walkthrough.py --client-id ID --client-secret SECRET [--base-url http://127.0.0.1:8000]
+    python docs/walkthrough.py --client-id=ID --client-secret=SECRET [--base-url http://127.0.0.1:8000]
 
 Every step checks what it gets and stops with a clear message at the first surprise. Only the
 standard library and `requests` are used; nothing here imports Backbone.

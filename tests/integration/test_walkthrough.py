@@ -42,7 +42,7 @@ def test_walkthrough_drives_the_whole_flow_over_http(database_url: str, tmp_path
     try:
         result = subprocess.run(
             [sys.executable, str(ROOT / "docs" / "walkthrough.py"), "--base-url", f"http://127.0.0.1:{port}",
-             "--client-id", client_id, "--client-secret", secret,
+             f"--client-id={client_id}", f"--client-secret={secret}",  # a secret may start with "-"
              "--support-email", "support@walk.example", "--support-password", "support-password-1"],
             capture_output=True, text=True, timeout=180, check=False,
         )
