@@ -180,9 +180,13 @@ def _create(ctx: Context, job: JobSnapshot, data: GenerateInvoiceInput) -> Store
     discount = None
     if data.discount is not None:
         discount = Discount(reason=data.discount.reason, percent=data.discount.percent, amount=data.discount.amount)
-    priced = price(job, card, _labour_minutes(job, data), timezone=ctx.timezone, skill=data.skill,
+    # A visit booked from a service contract is billed at the contract's price per visit.
+    visit = ctx.contracts.visit_for_job(job.job_id)
+    contract_price = visit.price if visit is not None and visit.price > 0 else None
+    minutes = Decimal(0) if contract_price is not None else _labour_minutes(job, data)
+    priced = price(job, card, minutes, timezone=ctx.timezone, skill=data.skill,
                    band=data.time_band, bill_labour=data.bill_labour, flat_rate=_flat_rate(card, data),
-                   discount=discount)
+                   discount=discount, contract_price=contract_price)
     if not priced.lines:
         raise InputError("flat_rate_items", "Nothing to bill: bill labour or add flat-rate items.")
     issued_at = ctx.clock().astimezone(UTC)

@@ -235,12 +235,21 @@ def price(
     bill_labour: bool = True,
     flat_rate: Sequence[FlatRateLine] = (),
     discount: Discount | None = None,
+    contract_price: Decimal | None = None,
 ) -> Priced:
-    """Like `price_job`, also saying which time band the labour was billed in."""
+    """Like `price_job`, also saying which time band the labour was billed in.
+
+    `contract_price`: the job is a visit of a service contract, billed at the contract's price per
+    visit instead of labour and the trip charge (parts used are billed as usual).
+    """
     band = band or time_band(job, card, timezone, labour_minutes)
     skill = skill if skill is not None else job.skill
     lines: list[InvoiceLineDraft] = []
-    minutes = billable_minutes(labour_minutes, card) if bill_labour else 0
+    if contract_price is not None:
+        lines.append(InvoiceLineDraft(kind="contract", description=f"Service contract visit: {job.job_type}"[:300],
+                                      quantity=Decimal(1), unit_price=contract_price, amount=money(contract_price),
+                                      taxable=card.labour_taxable))
+    minutes = billable_minutes(labour_minutes, card) if bill_labour and contract_price is None else 0
     if minutes > 0:
         lines.append(_labour_line(job, card, minutes, skill, band))
     for item in flat_rate:
@@ -250,7 +259,7 @@ def price(
             quantity=item.quantity, unit_price=entry.price, amount=money(item.quantity * entry.price),
             taxable=entry.taxable,
         ))
-    if card.trip_charge > 0:
+    if card.trip_charge > 0 and contract_price is None:
         lines.append(InvoiceLineDraft(kind="trip", description="Trip charge", quantity=Decimal(1),
                                       unit_price=card.trip_charge, amount=money(card.trip_charge),
                                       taxable=card.trip_taxable))

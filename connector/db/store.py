@@ -17,7 +17,17 @@ from actions.context import (
     StoredInvoice,
     StoredPlan,
 )
-from connector.db.models import Customer, Invoice, InvoiceLine, Job, JobPart, Payment, RoutePlan, Technician
+from connector.db.models import (
+    Customer,
+    Invoice,
+    InvoiceLine,
+    Job,
+    JobPart,
+    Payment,
+    RoutePlan,
+    Technician,
+    TruckStockLevel,
+)
 from connector.db.models import RateCard as RateCardRow
 from connector.db.rate_cards import rate_card, record_send
 from triggers.canonical import CustomerRef, JobSnapshot, JobStatus, PartUsed, TechnicianRef
@@ -197,12 +207,21 @@ class SqlStore:
     def planning_technicians(self, ids: list[str] | None) -> list[PlanningTechnician]:
         query = sa.select(Technician).where(Technician.tenant_id == self.tenant_id)
         query = query.where(Technician.id.in_(ids)) if ids is not None else query.where(Technician.active.is_(True))
+        technicians = list(self.session.scalars(query.order_by(Technician.name)))
+        # What is on each truck (reorder_stock keeps it): the planner sends a technician to the depot for the rest.
+        stock: dict[str, list[tuple[str, int]]] = {}
+        for level in self.session.scalars(sa.select(TruckStockLevel).where(
+                TruckStockLevel.tenant_id == self.tenant_id,
+                TruckStockLevel.technician_id.in_([t.id for t in technicians]), TruckStockLevel.on_hand > 0)
+                .order_by(TruckStockLevel.sku)):
+            stock.setdefault(level.technician_id, []).append((level.sku, int(level.on_hand)))
         return [
             PlanningTechnician(
                 id=t.id, name=t.name, skills=tuple(t.skills or ()),
                 home=(t.home_lat, t.home_lng) if t.home_lat is not None and t.home_lng is not None else None,
+                truck_stock=tuple(stock.get(t.id, ())),
             )
-            for t in self.session.scalars(query.order_by(Technician.name))
+            for t in technicians
         ]
 
     def planning_jobs(self, ids: list[str] | None, start: datetime, end: datetime) -> list[PlanningJob]:

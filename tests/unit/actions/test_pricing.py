@@ -181,3 +181,11 @@ def test_every_line_is_rounded_once_from_its_exact_product() -> None:
     # 97.35 x 1.333 = 129.76755/h (shown 129.7676) x 1.25 h = 162.2094375 -> 162.21
     line = labour(lines)
     assert (line.unit_price, line.amount) == (Decimal("129.7676"), Decimal("162.21"))
+
+
+def test_a_contract_visit_replaces_labour_and_trip_but_keeps_the_parts() -> None:
+    parts = [PartUsed(sku="FLT-20", description="Filter", quantity=Decimal("2"), unit_cost=Decimal("10.00"))]
+    priced = price(job(parts=parts), CARD, Decimal(90), contract_price=Decimal("129.00"))
+    markup = 1 + CARD.parts_markup_percent / 100
+    assert [(ln.kind, ln.amount) for ln in priced.lines] == [
+        ("contract", Decimal("129.00")), ("part", (Decimal("20.00") * markup).quantize(Decimal("0.01")))]

@@ -171,3 +171,22 @@ def test_a_run_that_fails_midway_leaves_nothing_and_its_replay_books_once(client
     run = replay(runtime, ACTION, failed.headers["Backbone-Run-Id"], actor_id=None, actor_label="support@x.example")
     assert run.status == "succeeded" and run.result["created_count"] == 4
     assert len(_visit_jobs(runtime, tenant)) == 4
+
+
+def test_a_completed_contract_visit_is_invoiced_at_the_contract_price(client: Any, runtime: Runtime,
+                                                                     tenant: TenantInfo, token: str) -> None:
+    runtime.clock = lambda: NOW
+    customer_id = _customer(client, runtime, tenant)
+    assert _call(client, token, _contract(customer_id), "c1").status_code == 200
+    first = _visit_jobs(runtime, tenant)[0]
+    with runtime.db.session() as session:
+        job = session.get(Job, first.id)
+        assert job is not None
+        job.status, job.completed_at = "completed", datetime(2026, 11, 30, 15, tzinfo=UTC)
+    answer = client.post("/api/v1/actions/generate_invoice", json={"job_id": first.id},
+                         headers={**bearer(token), "Idempotency-Key": "inv-visit"})
+    assert answer.status_code == 200, answer.text
+    # No arrival time, yet nothing to enter: the visit is billed at the contract's 129.00 (taxed like labour),
+    # with no labour and no trip charge; 8.25 % tax on 129.00 is 10.64.
+    assert [(ln["kind"], ln["amount"]) for ln in answer.json["lines"]] == [("contract", "129.00")]
+    assert (answer.json["subtotal"], answer.json["tax"], answer.json["total"]) == ("129.00", "10.64", "139.64")
