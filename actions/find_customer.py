@@ -3,52 +3,30 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, Field
 
 from actions.context import CONSENT_CHANNELS, CONSENT_PURPOSES, CustomerFilter
-from actions.matching import DEFAULT_RESULTS, MAX_RESULTS, drop_empty, email_key, phone_key, require_one
+from actions.matching import DEFAULT_RESULTS, MAX_RESULTS, EmailKey, PhoneKey, SearchCriteria
 from actions.spec import SearchSpec
 
 if TYPE_CHECKING:
     from actions.context import ConsentLedger, CustomerRecord, SearchContext
 
-CRITERIA = ("customer_id", "email", "phone", "name")
 
-
-class FindCustomerInput(BaseModel):
+class FindCustomerInput(SearchCriteria):
     """What to look for; every criterion given must hold."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    CRITERIA: ClassVar[tuple[str, ...]] = ("customer_id", "email", "phone", "name")
 
     customer_id: str | None = Field(None, max_length=64, description="Backbone id of the customer.")
-    email: str | None = Field(None, max_length=320, description="The customer's email address (any case).")
-    phone: str | None = Field(None, max_length=40, description="The customer's phone, in any format (only the "
+    email: EmailKey | None = Field(None, max_length=320, description="The customer's email address (any case).")
+    phone: PhoneKey | None = Field(None, max_length=40, description="The customer's phone, in any format (only the "
                               "digits count; a country code may be left out).")
     name: str | None = Field(None, max_length=200, description="Part of the customer's name (any case).")
     limit: int = Field(DEFAULT_RESULTS, ge=1, le=MAX_RESULTS, description="At most this many customers, newest "
                        "first.")
-
-    @field_validator("phone")
-    @classmethod
-    def _phone(cls, value: str | None) -> str | None:
-        return phone_key(value) if value else None
-
-    @field_validator("email")
-    @classmethod
-    def _email(cls, value: str | None) -> str | None:
-        return email_key(value) if value else None
-
-    @model_validator(mode="before")
-    @classmethod
-    def _blank_is_any(cls, data: Any) -> Any:
-        return drop_empty(data)
-
-    @model_validator(mode="after")
-    def _some_criterion(self) -> FindCustomerInput:
-        require_one(self, CRITERIA)
-        return self
 
 
 class FindCustomerOutput(BaseModel):

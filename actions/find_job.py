@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, Field
 
 from actions.context import JobFilter
-from actions.matching import DEFAULT_RESULTS, MAX_RESULTS, drop_empty, email_key, phone_key, require_one
+from actions.matching import DEFAULT_RESULTS, MAX_RESULTS, EmailKey, PhoneKey, SearchCriteria
 from actions.planning import day_window
 from actions.spec import SearchSpec
 from triggers.canonical import JobStatus
@@ -17,45 +17,24 @@ if TYPE_CHECKING:
     from actions.context import SearchContext
     from triggers.canonical import JobSnapshot
 
-CRITERIA = ("job_id", "source_id", "customer_name", "customer_email", "customer_phone", "status", "scheduled_day")
 
-
-class FindJobInput(BaseModel):
+class FindJobInput(SearchCriteria):
     """What to look for; every criterion given must hold."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    CRITERIA: ClassVar[tuple[str, ...]] = ("job_id", "source_id", "customer_name", "customer_email",
+                                           "customer_phone", "status", "scheduled_day")
 
     job_id: str | None = Field(None, max_length=64, description="Backbone id of the job.")
     source_id: str | None = Field(None, max_length=100, description="The job's id in the field-service system "
                                   "(Jobber, ServiceTitan, Housecall Pro, ...).")
     customer_name: str | None = Field(None, max_length=200, description="Part of the customer's name (any case).")
-    customer_email: str | None = Field(None, max_length=320, description="The customer's email address.")
-    customer_phone: str | None = Field(None, max_length=40, description="The customer's phone, in any format "
+    customer_email: EmailKey | None = Field(None, max_length=320, description="The customer's email address.")
+    customer_phone: PhoneKey | None = Field(None, max_length=40, description="The customer's phone, in any format "
                                        "(only the digits count).")
     status: JobStatus | None = Field(None, description="Only jobs in this status.")
     scheduled_day: date | None = Field(None, description="Only jobs booked to start on this day (your company's "
                                        "time zone).")
     limit: int = Field(DEFAULT_RESULTS, ge=1, le=MAX_RESULTS, description="At most this many jobs, newest first.")
-
-    @field_validator("customer_phone")
-    @classmethod
-    def _phone(cls, value: str | None) -> str | None:
-        return phone_key(value) if value else None
-
-    @field_validator("customer_email")
-    @classmethod
-    def _email(cls, value: str | None) -> str | None:
-        return email_key(value) if value else None
-
-    @model_validator(mode="before")
-    @classmethod
-    def _blank_is_any(cls, data: Any) -> Any:
-        return drop_empty(data)
-
-    @model_validator(mode="after")
-    def _some_criterion(self) -> FindJobInput:
-        require_one(self, CRITERIA)
-        return self
 
 
 class FindJobOutput(BaseModel):

@@ -3,46 +3,29 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, Field
 
 from actions.context import TechnicianFilter
-from actions.matching import DEFAULT_RESULTS, MAX_RESULTS, drop_empty, email_key, require_one
+from actions.matching import DEFAULT_RESULTS, MAX_RESULTS, EmailKey, SearchCriteria
 from actions.spec import SearchSpec
 
 if TYPE_CHECKING:
     from actions.context import SearchContext, TechnicianRecord
 
-CRITERIA = ("technician_id", "name", "email", "skill")
 
-
-class FindTechnicianInput(BaseModel):
+class FindTechnicianInput(SearchCriteria):
     """What to look for; every criterion given must hold."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    CRITERIA: ClassVar[tuple[str, ...]] = ("technician_id", "name", "email", "skill")
 
     technician_id: str | None = Field(None, max_length=64, description="Backbone id of the technician.")
     name: str | None = Field(None, max_length=200, description="Part of the technician's name (any case).")
-    email: str | None = Field(None, max_length=320, description="The technician's email address (any case).")
+    email: EmailKey | None = Field(None, max_length=320, description="The technician's email address (any case).")
     skill: str | None = Field(None, max_length=60, description="A skill the technician has, e.g. hvac or "
                               "electrical (any case).")
     limit: int = Field(DEFAULT_RESULTS, ge=1, le=MAX_RESULTS, description="At most this many technicians.")
-
-    @field_validator("email")
-    @classmethod
-    def _email(cls, value: str | None) -> str | None:
-        return email_key(value) if value else None
-
-    @model_validator(mode="before")
-    @classmethod
-    def _blank_is_any(cls, data: Any) -> Any:
-        return drop_empty(data)
-
-    @model_validator(mode="after")
-    def _some_criterion(self) -> FindTechnicianInput:
-        require_one(self, CRITERIA)
-        return self
 
 
 class FindTechnicianOutput(BaseModel):

@@ -8,7 +8,9 @@ digits end with the last ten digits given, so "+1 (512) 555-0142" finds "512.555
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, model_validator
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -79,3 +81,28 @@ def drop_empty(data: Any) -> Any:
     if isinstance(data, dict):
         return {key: value for key, value in data.items() if value is not None and value != ""}
     return data
+
+
+#: A phone criterion, kept as the digits it is compared by.
+PhoneKey = Annotated[str, AfterValidator(phone_key)]
+#: An email criterion, kept as it is compared (lower case).
+EmailKey = Annotated[str, AfterValidator(email_key)]
+
+
+class SearchCriteria(BaseModel):
+    """The base of every search input: blank fields mean "any", and at least one criterion is given."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    #: The fields that narrow the search (`limit` and the like are not criteria).
+    CRITERIA: ClassVar[tuple[str, ...]] = ()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _blank_is_any(cls, data: Any) -> Any:
+        return drop_empty(data)
+
+    @model_validator(mode="after")
+    def _some_criterion(self) -> SearchCriteria:
+        require_one(self, self.CRITERIA)
+        return self
