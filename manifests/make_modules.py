@@ -181,6 +181,12 @@ def action_module(spec: ActionSpec, connection: str) -> Component:
     Returns:
         The module component.
     """
+    return _module(spec, connection, "action", action_communication(spec))
+
+
+def _module(spec: ActionSpec | SearchSpec, connection: str, module_type: str,
+            communication: Any) -> Component:
+    """A module calling Backbone: parameters from the spec's input, interface from its output."""
     return Component(
         kind="module",
         local_id=camel_case(spec.key),
@@ -188,11 +194,11 @@ def action_module(spec: ActionSpec, connection: str) -> Component:
         metadata={
             "label": spec.label,
             "description": spec.help_text,
-            "moduleType": "action",
+            "moduleType": module_type,
             "connection": connection,
         },
         codes={
-            "communication": action_communication(spec),
+            "communication": communication,
             "mappableParams": mappable_parameters(input_fields(spec.input)),
             "interface": interface(output_fields(spec.output)),
             "samples": spec.sample.model_dump(mode="json"),
@@ -231,21 +237,4 @@ def search_module(spec: SearchSpec, connection: str) -> Component:
     Returns:
         The module component.
     """
-    return Component(
-        kind="module",
-        local_id=camel_case(spec.key),
-        slug=kebab_case(spec.key),
-        metadata={
-            "label": spec.label,
-            "description": spec.help_text,
-            "moduleType": "search",
-            "connection": connection,
-        },
-        codes={
-            "communication": search_communication(spec),
-            "mappableParams": mappable_parameters(input_fields(spec.input)),
-            "interface": interface(output_fields(spec.output)),
-            "samples": spec.sample.model_dump(mode="json"),
-        },
-        suffixes={"mappableParams": "mappable-params"},
-    )
+    return _module(spec, connection, "search", search_communication(spec))

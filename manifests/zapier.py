@@ -24,6 +24,8 @@ from manifests.zapier_fields import body_shape, input_field, output_field
 from triggers.catalog import TRIGGERS
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from pydantic import BaseModel
 
     from actions.spec import ActionSpec, SearchSpec
@@ -167,16 +169,23 @@ def create(spec: ActionSpec) -> dict[str, Any]:
     Returns:
         A CreateSchema object keyed like the catalog.
     """
-    fields = input_fields(spec.input)
     heavy = spec.weight == Weight.HEAVY
+    item = _operation(spec, "creates", lambda shape: zapier_js.create_perform(spec.key, shape, heavy=heavy))
+    if heavy:
+        item["operation"]["performResume"] = zapier_js.perform_resume(spec.label, _labels((spec,)))
+    return item
+
+
+def _operation(spec: ActionSpec | SearchSpec, section: str,
+               perform: Callable[[list[list[Any]]], Any]) -> dict[str, Any]:
+    """A create or search: its perform gets the body shape; fields, sample and display from the spec."""
+    fields = input_fields(spec.input)
     operation: dict[str, Any] = {
-        "perform": zapier_js.create_perform(spec.key, body_shape(fields), heavy=heavy),
+        "perform": perform(body_shape(fields)),
         "inputFields": [input_field(f) for f in fields],
         "outputFields": [output_field(f) for f in output_fields(spec.output)],
-        "sample": _sample(spec.sample, f"creates.{spec.key}.sample"),
+        "sample": _sample(spec.sample, f"{section}.{spec.key}.sample"),
     }
-    if heavy:
-        operation["performResume"] = zapier_js.perform_resume(spec.label, _labels((spec,)))
     display = {"label": _label(spec.label), "description": spec.help_text}
     return {"key": spec.key, "noun": spec.noun, "display": display, "operation": operation}
 
@@ -190,15 +199,7 @@ def search(spec: SearchSpec) -> dict[str, Any]:
     Returns:
         A SearchSchema object keyed like the catalog.
     """
-    fields = input_fields(spec.input)
-    operation: dict[str, Any] = {
-        "perform": zapier_js.search_perform(spec.key, body_shape(fields)),
-        "inputFields": [input_field(f) for f in fields],
-        "outputFields": [output_field(f) for f in output_fields(spec.output)],
-        "sample": _sample(spec.sample, f"searches.{spec.key}.sample"),
-    }
-    display = {"label": _label(spec.label), "description": spec.help_text}
-    return {"key": spec.key, "noun": spec.noun, "display": display, "operation": operation}
+    return _operation(spec, "searches", lambda shape: zapier_js.search_perform(spec.key, shape))
 
 
 def definition() -> dict[str, Any]:
