@@ -113,6 +113,15 @@ def refresh(rt: Runtime, install_id: str, *, failed_token: str | None = None,
             min_life: timedelta = MIN_LIFE) -> str:
     """A valid access token for the connection, refreshing it if it has less than `min_life` left.
 
+    See `valid_token`, which also says until when the token is valid.
+    """
+    return valid_token(rt, install_id, failed_token=failed_token, min_life=min_life)[0]
+
+
+def valid_token(rt: Runtime, install_id: str, *, failed_token: str | None = None,
+                min_life: timedelta = MIN_LIFE) -> tuple[str, datetime | None]:
+    """A valid access token for the connection and when it expires (None: unknown or never).
+
     Args:
         rt: The runtime.
         install_id: The connection.
@@ -133,9 +142,10 @@ def refresh(rt: Runtime, install_id: str, *, failed_token: str | None = None,
         endpoints = adapter.oauth(app)
         current = rt.secrets.decrypt(install.access_token_encrypted) if install.access_token_encrypted else None
         if endpoints is None:
-            return current or ""  # credentials-only providers (an API key) have no token to refresh
+            return current or "", None  # credentials-only providers (an API key) have no token to refresh
         if current and current != failed_token and _fresh(install, now, min_life):
-            return current  # valid, or another process refreshed it while we waited for the lock
+            # Valid, or another process refreshed it while we waited for the lock.
+            return current, install.access_expires_at
         failure: ConnectionUnavailable | None = None
         try:
             token = _fetch(adapter, app, endpoints, rt.secrets, install)
@@ -153,16 +163,20 @@ def refresh(rt: Runtime, install_id: str, *, failed_token: str | None = None,
                                             retryable=True)
         if failure is None:
             store_token(rt.secrets, install, token, now, endpoints)
+            expires_at = install.access_expires_at
             logger.info("connection.refreshed install=%s provider=%s version=%d", install_id, install.provider,
                         install.token_version)
     # Raised after the commit, so "reconnect needed" (and its trigger) is kept.
     if failure is not None:
         raise failure
-    return str(token["access_token"])
+    return str(token["access_token"]), expires_at
 
 
 class DbTokenSource:
     """providers.base.TokenSource over the stored, encrypted tokens of one connection.
+
+    The token is read once and held while it has life left, so a client's many calls (a sync's
+    pages) do not each lock the connection's row; a refused token is refreshed on the next call.
 
     `preloaded` is the token as read in the caller's transaction: an action runs inside one
     transaction, and on SQLite a second, writing one (a refresh) would wait for it forever. The
@@ -173,27 +187,25 @@ class DbTokenSource:
     def __init__(self, rt: Runtime, install_id: str, *, preloaded: tuple[str, datetime | None] | None = None) -> None:
         self.rt = rt
         self.install_id = install_id
-        self._preloaded = preloaded
-        self._token: str | None = None
+        self._in_transaction = preloaded is not None
+        self._held = preloaded
         self._refused: str | None = None
 
     def access_token(self) -> str:
-        if self._preloaded is not None and self._refused is None:
-            token, expires_at = self._preloaded
+        if self._held is not None and self._refused is None:
+            token, expires_at = self._held
             if expires_at is None or expires_at > self.rt.clock() + MIN_LIFE:
-                self._token = token
                 return token
-        if self._preloaded is not None and self.rt.db.url.startswith("sqlite"):
+        if self._in_transaction and self.rt.db.url.startswith("sqlite"):
             # SQLite has one writer: a refresh would wait for the action's own transaction.
             raise ConnectionUnavailable("The provider's token must be refreshed first; try again in a moment.",
                                         retryable=True)
-        self._preloaded = None
-        self._token = refresh(self.rt, self.install_id, failed_token=self._refused)
+        self._held = valid_token(self.rt, self.install_id, failed_token=self._refused)
         self._refused = None
-        return self._token
+        return self._held[0]
 
     def invalidate(self) -> None:
-        self._refused = self._token
+        self._refused = self._held[0] if self._held is not None else None
 
 
 def prepare(rt: Runtime, tenant_id: str, *, min_life: timedelta = timedelta(minutes=10)) -> None:

@@ -192,3 +192,25 @@ def test_rotating_the_secret_key_keeps_every_token(settings: Settings, runtime: 
     assert rotate_secrets(runtime) >= 3
     runtime.secrets = SecretBox("a-brand-new-secret-key-0123456789abcdef")  # the old key is gone
     assert _stored(runtime, install_id)[:2] == (access, refresh_token)
+
+
+def test_a_token_source_reads_the_row_once_while_the_token_has_life(
+        runtime: Runtime, install_id: str, provider: tuple[Emulator, OAuthServer],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from connector.connections import tokens
+
+    reads: list[str | None] = []
+    real = tokens.valid_token
+
+    def counting(rt: Runtime, install: str, **kw: object) -> tuple[str, object]:
+        reads.append(kw.get("failed_token"))  # type: ignore[arg-type]
+        return real(rt, install, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(tokens, "valid_token", counting)
+    source = tokens.DbTokenSource(runtime, install_id)
+    first = source.access_token()
+    assert [source.access_token() for _ in range(3)] == [first] * 3
+    assert reads == [None], "one read for four calls"
+    source.invalidate()  # the provider refused it: the next call refreshes
+    fresh = source.access_token()
+    assert fresh != first and reads == [None, first] and provider[1].valid_access(fresh) == ACCOUNT
